@@ -1,0 +1,37 @@
+/* kernels.h — the compute kernels the models call. SIMD variants drop in behind these calls.
+ *
+ * Weights are rows of a type from lm/quant.h (a matrix W of nrows x ncols, row-major, each row
+ * lm_row_size(type, ncols) bytes). Activations are f32; for quantised weights they are first
+ * converted to the type's vec_dot_type (Q8_0 or Q8_K, as llama.cpp does), so results agree with
+ * llama.cpp's.
+ *
+ * The implementation is chosen once at run time from lm_cpu_features(): scalar reference,
+ * AVX2, AVX-512 (+VNNI), NEON (+dotprod).
+ */
+#ifndef LM_KERNELS_H
+#define LM_KERNELS_H
+
+#include <stdint.h>
+
+#include "lm/quant.h"
+
+struct lm_pool;
+
+/* Y[t][r] = sum_c W[r][c] * X[t][c] for t < n_tok, r < nrows (Y is n_tok x nrows, X is
+ * n_tok x ncols, both row-major f32). Rows are split across the pool's threads; n_tok > 1 uses
+ * the matrix-matrix kernels (prompt processing). ncols must be a multiple of the block size.
+ * Scratch for converted activations is kept per thread inside the kernels module. */
+void lm_matmul(struct lm_pool *pool, enum lm_type wtype, const void *w, int64_t nrows, int64_t ncols,
+               const float *x, int64_t n_tok, float *y);
+
+/* Same product, but W's rows are taken from row indices rows[0..nrows) (for embeddings lookup
+ * use lm_get_rows instead). */
+
+/* Dequantises rows ids[0..n) of W (ncols wide) into out[n][ncols]. */
+void lm_get_rows(enum lm_type wtype, const void *w, int64_t ncols, const int32_t *ids, int64_t n, float *out);
+
+/* f32 helpers used by attention and norms (SIMD where it pays). */
+float lm_dot_f32(const float *a, const float *b, int64_t n);
+void lm_axpy_f32(float *y, float a, const float *x, int64_t n);   /* y += a*x */
+
+#endif
