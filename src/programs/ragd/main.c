@@ -1,8 +1,13 @@
-/* ragd — RAG backend entry point (not built yet). */
+/* ragd — entry point: dispatches to a command (see cmds.h). */
 #include <stdio.h>
+#include <string.h>
 
-int main(void)
+#include "cmds.h"
+
+int main(int argc, char **argv)
 {
-    fprintf(stderr, "ragd: not implemented yet\n");
+    if (argc > 1 && !strcmp(argv[1], "pull")) return ragd_cmd_pull(argc - 1, argv + 1);
+    if (argc > 1 && !strcmp(argv[1], "migrate")) return ragd_cmd_migrate(argc - 1, argv + 1);
+    fprintf(stderr, "ragd: serve not implemented yet\n");
     return 2;
 }
