@@ -121,6 +121,10 @@ int lm_gguf_get_bool(const struct lm_gguf *g, const char *key, bool *out);
 int lm_gguf_get_str(const struct lm_gguf *g, const char *key, struct lm_str *out);
 int lm_gguf_get_arr(const struct lm_gguf *g, const char *key, struct lm_gguf_arr *out);
 
+/* Encoded bytes of metadata entry i's value exactly as in the file (after the u32 type), and
+ * their length; for copying values verbatim (lm_gguf_copy_kv). NULL when i is out of range. */
+const void *lm_gguf_value_bytes(const struct lm_gguf *g, int64_t i, size_t *len);
+
 /* Appends metadata entry i's value as text (numbers, strings verbatim, arrays as
  * "[a, b, ...]" cut after max_elems elements with ", ...]"). */
 int lm_gguf_render_value(const struct lm_gguf *g, int64_t i, size_t max_elems, struct lm_buf *out);

@@ -723,6 +723,13 @@ static int render(const uint8_t *p, enum lm_gguf_type t, size_t max_elems, struc
     }
 }
 
+const void *lm_gguf_value_bytes(const struct lm_gguf *g, int64_t i, size_t *len)
+{
+    if (i < 0 || i >= g->n_kv) return NULL;
+    *len = value_size(g->kv[i].val, g->kv[i].type);
+    return g->kv[i].val;
+}
+
 int lm_gguf_render_value(const struct lm_gguf *g, int64_t i, size_t max_elems, struct lm_buf *out)
 {
     if (i < 0 || i >= g->n_kv) return LM_ERANGE;
