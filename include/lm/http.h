@@ -18,6 +18,12 @@
  *
  * Exactly one response per request: respond, stream_begin, or upgrade. A handler that returns
  * without any gets a 500.
+ *
+ * Threads: each request's handler runs on a thread of its own (not the connection's), so a
+ * handler may also write its stream itself, synchronously: what it writes goes out while it
+ * keeps producing. A client that disconnects is noticed within about 50 ms while a stream is
+ * open (lm_http_stream_gone turns true, lm_http_stream_write returns LM_EIO).
+ * lm_http_stop marks every open stream gone and waits for running handlers to return.
  */
 #ifndef LM_HTTP_H
 #define LM_HTTP_H
@@ -80,7 +86,8 @@ void lm_http_respond_error(struct lm_http_req *req, int status, const char *type
     __attribute__((format(printf, 4, 5)));
 
 /* Starts a streamed response (chunked). The stream belongs to the caller until
- * lm_http_stream_end, which must be called exactly once, from any thread. */
+ * lm_http_stream_end, which must be called exactly once, from any thread. Returns NULL only
+ * when a response was already given; the stream functions accept NULL (write fails, gone). */
 struct lm_http_stream *lm_http_stream_begin(struct lm_http_req *req, int status, const char *content_type);
 /* Queues bytes for the client. Returns 0, or LM_EIO once the client has gone away (then the
  * producer should stop and call lm_http_stream_end). Never blocks on the network. */
@@ -93,7 +100,8 @@ void lm_http_stream_end(struct lm_http_stream *st);
 /* WebSocket and other protocol upgrades: lm_http_upgrade answers 101 with the given headers
  * already added (Upgrade, Connection, Sec-WebSocket-Accept ...) and then calls fn on the
  * connection's own thread with the raw socket, and any bytes already read past the request.
- * fn owns the socket until it returns; it must not close fd itself. */
+ * fn owns the socket until it returns; it must not close fd itself. The socket is in blocking
+ * mode; lm_http_stop shuts it down (reads return 0) so that fn returns. */
 typedef void (*lm_http_upgrade_fn)(int fd, const char *extra, size_t extra_len, void *arg);
 void lm_http_upgrade(struct lm_http_req *req, lm_http_upgrade_fn fn, void *arg);
 
