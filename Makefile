@@ -20,7 +20,7 @@ O       := build/$(MODE)
 WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
            -Wpointer-arith -Werror=implicit-function-declaration -Wno-unused-parameter
 CSTD    := -std=c11 -D_GNU_SOURCE
-INC     := -Iinclude -Isrc
+INC     := -Iinclude -Isrc -I/usr/include/postgresql
 ifeq ($(MODE),san)
 OPT     := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
 LDSAN   := -fsanitize=address,undefined
