@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "engine/model_internal.h"
 #include "lm/gguf.h"
 #include "lm/kernels.h"
 #include "lm/pool.h"
@@ -456,3 +457,38 @@ int lm__bert_forward(const struct lm__bert *b, struct lm_pool *pool, struct lm__
     }
     return 0;
 }
+
+/* ---- architecture table entry ---------------------------------------------------------- */
+
+/* arch->load: the encoder's weights into m->impl and its sizes into m->info. */
+static int bert_arch_load(struct lm_model *m, struct lm_error *err)
+{
+    struct lm__bert *b;
+    int rc = lm__bert_load(m->gguf, &b, err);
+    if (rc < 0) return rc;
+    m->impl = b;
+    m->info.n_vocab = b->n_vocab;
+    m->info.n_ctx_train = b->n_ctx;
+    m->info.n_embd = b->n_embd;
+    m->info.n_layer = b->n_layer;
+    m->info.n_head = b->n_head;
+    m->info.n_head_kv = b->n_head;
+    m->info.n_ff = b->n_ff;
+    m->info.is_embedding = true;
+    return 0;
+}
+
+/* arch->free. */
+static void bert_arch_free(struct lm_model *m)
+{
+    lm__bert_free(m->impl);
+    m->impl = NULL;
+}
+
+/* Encoder only: no decode context (lm_ctx_init refuses it); use lm/embed.h. */
+const struct lm__arch lm__arch_bert = {
+    .name = "bert",
+    .is_embedding = true,
+    .load = bert_arch_load,
+    .free = bert_arch_free,
+};

@@ -69,4 +69,8 @@ void lm__gelu_f32(float *x, int64_t n);
 /* y[i] = gelu(g[i]) * u[i] (GeGLU with the same GELU). */
 void lm__geglu_f32(float *y, const float *g, const float *u, int64_t n);
 
+/* The architecture table entry (model_internal.h): m->impl is a struct lm__bert. */
+struct lm__arch;
+extern const struct lm__arch lm__arch_bert;
+
 #endif
