@@ -1,0 +1,224 @@
+// The chat page: streamed Markdown answers with their sources, Stop, New conversation,
+// connection state and inline errors.
+import { memo, useEffect, useMemo, useRef, useState, type FormEvent, type KeyboardEvent } from 'react'
+import { renderMarkdown } from './markdown'
+import { useT } from './i18n'
+import type { Chat, Msg } from './useChat'
+import type { Source } from './socket'
+
+function snippet(text: string | undefined, n = 160): string {
+  const s = (text ?? '').replace(/\s+/g, ' ').trim()
+  return s.length > n ? s.slice(0, n) + '…' : s
+}
+
+function fmtScore(s: number | undefined): string {
+  return typeof s === 'number' && Number.isFinite(s) ? s.toFixed(3) : '–'
+}
+
+// Sources of one answer: collapsed list, each item expandable to its full chunk text.
+function Sources({ items }: { items: Source[] }) {
+  const t = useT()
+  return (
+    <details className="sources">
+      <summary>{t.sources(items.length)}</summary>
+      <ol>
+        {items.map((s, i) => (
+          <li key={i}>
+            <details className="source">
+              <summary>
+                <span className="src-name">{s.source || '?'}</span>
+                <span className="src-score" title={t.score}>
+                  {t.score} {fmtScore(s.score)}
+                </span>
+                <span className="src-snippet">{snippet(s.text)}</span>
+              </summary>
+              <div className="src-text">
+                {s.chunk_id != null && (
+                  <div className="src-meta">
+                    {t.chunk} #{String(s.chunk_id)}
+                  </div>
+                )}
+                {s.text}
+              </div>
+            </details>
+          </li>
+        ))}
+      </ol>
+    </details>
+  )
+}
+
+const Markdown = memo(function Markdown({ src }: { src: string }) {
+  const html = useMemo(() => renderMarkdown(src), [src])
+  return <div className="md" dangerouslySetInnerHTML={{ __html: html }} />
+})
+
+function Message({ m }: { m: Msg }) {
+  const t = useT()
+  if (m.role === 'user')
+    return (
+      <article className="msg user" aria-label={t.you}>
+        <div className="bubble">{m.content}</div>
+      </article>
+    )
+  return (
+    <article className="msg assistant" aria-label={t.assistant} data-state={m.state}>
+      <div className="avatar" aria-hidden="true">
+        AI
+      </div>
+      <div className="body">
+        {m.state === 'waiting' && !m.content ? (
+          <div className="typing" aria-label={t.thinking}>
+            <span />
+            <span />
+            <span />
+          </div>
+        ) : (
+          m.content && <Markdown src={m.content} />
+        )}
+        {m.state === 'streaming' && <span className="cursor" aria-hidden="true" />}
+        {m.state === 'stopped' && <div className="tag">{t.stopped}</div>}
+        {m.state === 'interrupted' && <div className="inline-error">{t.interrupted}</div>}
+        {m.state === 'error' && (
+          <div className="inline-error" role="alert">
+            {t.errorPrefix}: {m.error || '?'}
+          </div>
+        )}
+        {m.sources && m.sources.length > 0 && <Sources items={m.sources} />}
+      </div>
+    </article>
+  )
+}
+
+function ConnBanner({ chat }: { chat: Chat }) {
+  const t = useT()
+  const [now, setNow] = useState(() => Date.now())
+  const c = chat.conn
+  useEffect(() => {
+    if (c.kind !== 'waiting') return
+    const iv = window.setInterval(() => setNow(Date.now()), 250)
+    return () => window.clearInterval(iv)
+  }, [c])
+  if (c.kind === 'waiting')
+    return (
+      <div className="banner warn" role="status">
+        <span>{t.connReconnecting(Math.max(0, Math.ceil((c.retryAt - now) / 1000)))}</span>
+        <button type="button" className="link" onClick={chat.reconnectNow}>
+          {t.connReconnectNow}
+        </button>
+      </div>
+    )
+  if (chat.notice === 'reconnected')
+    return (
+      <div className="banner ok" role="status">
+        {t.connRestored}
+      </div>
+    )
+  if (chat.notice === 'notConnected')
+    return (
+      <div className="banner warn" role="status">
+        {t.notConnected}
+      </div>
+    )
+  return null
+}
+
+export function ChatPage({ chat }: { chat: Chat }) {
+  const t = useT()
+  const [input, setInput] = useState('')
+  const logRef = useRef<HTMLDivElement>(null)
+  const inputRef = useRef<HTMLTextAreaElement>(null)
+  const stick = useRef(true)
+
+  // Follow the stream while the reader is at the bottom; leave them alone if they scrolled up.
+  useEffect(() => {
+    const el = logRef.current
+    if (el && stick.current) el.scrollTop = el.scrollHeight
+  }, [chat.messages])
+
+  useEffect(() => inputRef.current?.focus(), [])
+
+  const submit = (e?: FormEvent) => {
+    e?.preventDefault()
+    if (chat.busy) return
+    if (chat.send(input)) {
+      setInput('')
+      stick.current = true
+    }
+  }
+
+  const onKey = (e: KeyboardEvent<HTMLTextAreaElement>) => {
+    // Enter sends; Shift+Enter is a new line; Enter that ends an IME composition (Chinese input) is not a send.
+    if (e.key === 'Enter' && !e.shiftKey && !e.nativeEvent.isComposing && e.keyCode !== 229) {
+      e.preventDefault()
+      submit()
+    }
+  }
+
+  return (
+    <section className="chat" aria-labelledby="chat-h">
+      <h1 id="chat-h" className="sr-only">
+        {t.navChat}
+      </h1>
+      <ConnBanner chat={chat} />
+      <div
+        className="log"
+        ref={logRef}
+        role="log"
+        aria-live="polite"
+        aria-busy={chat.busy}
+        aria-label={t.navChat}
+        tabIndex={0}
+        onScroll={(e) => {
+          const el = e.currentTarget
+          stick.current = el.scrollHeight - el.scrollTop - el.clientHeight < 48
+        }}
+      >
+        {chat.messages.length === 0 ? (
+          <div className="empty">
+            <h2>{t.chatEmptyTitle}</h2>
+            <p>{t.chatEmptyHint}</p>
+          </div>
+        ) : (
+          chat.messages.map((m) => <Message key={m.id} m={m} />)
+        )}
+      </div>
+      <form className="composer" onSubmit={submit}>
+        <label htmlFor="chat-input" className="sr-only">
+          {t.inputLabel}
+        </label>
+        <textarea
+          id="chat-input"
+          ref={inputRef}
+          value={input}
+          rows={1}
+          placeholder={t.inputPlaceholder}
+          onChange={(e) => setInput(e.target.value)}
+          onKeyDown={onKey}
+        />
+        <div className="actions">
+          {chat.busy ? (
+            <button type="button" className="btn danger" onClick={chat.stop} disabled={chat.stopping}>
+              <span aria-hidden="true">■</span> {t.stop}
+            </button>
+          ) : (
+            <button type="submit" className="btn primary" disabled={!input.trim()}>
+              {t.send}
+            </button>
+          )}
+          <button
+            type="button"
+            className="btn"
+            onClick={() => {
+              chat.reset()
+              inputRef.current?.focus()
+            }}
+            disabled={chat.messages.length === 0 && !chat.busy}
+          >
+            {t.newChat}
+          </button>
+        </div>
+      </form>
+    </section>
+  )
+}
