@@ -32,6 +32,10 @@ endif
 CFLAGS  ?=
 CFLAGS  += $(CSTD) $(WARN) $(INC) $(OPT) -pthread -MMD -MP
 LIBS    := -lmicrohttpd -lwslay -lcjson -lcurl -lsqlite3 -lpcre2-8 -lutf8proc -lpq -lxml2 -lm -lpthread
+# document text extraction (ragd uploads): libxml2 and poppler-glib, their headers as system headers
+DOC_INC := $(patsubst -I%,-isystem %,$(shell pkg-config --cflags libxml-2.0 poppler-glib 2>/dev/null))
+INC     += $(DOC_INC)
+LIBS    += $(shell pkg-config --libs poppler-glib 2>/dev/null)
 LDFLAGS += $(LDSAN) -pthread
 
 # instruction-set specific files (compiled only for their architecture)
