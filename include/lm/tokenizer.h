@@ -19,6 +19,29 @@
 struct lm_tokenizer;
 struct lm_gguf;
 
+/* A vocabulary given as plain arrays (what the GGUF keys hold), for building a tokenizer without a
+ * file (tests, fuzzing, converters). All pointers are borrowed for the duration of the call only. */
+#define LM_TOKENIZER_UNSET INT64_MIN
+struct lm_tokenizer_spec {
+    const char *model;            /* tokenizer.ggml.model: "llama", "gpt2", "bert" */
+    const char *pre;              /* tokenizer.ggml.pre, or NULL (BPE then uses "default") */
+    size_t n_tokens;
+    const struct lm_str *tokens;  /* tokenizer.ggml.tokens */
+    const float *scores;          /* tokenizer.ggml.scores, or NULL (all 0) */
+    const int32_t *types;         /* tokenizer.ggml.token_type, or NULL (all normal) */
+    size_t n_merges;
+    const struct lm_str *merges;  /* tokenizer.ggml.merges ("left right"), BPE only */
+    /* tokenizer.ggml.*_token_id; LM_TOKENIZER_UNSET keeps the model kind's default */
+    int64_t bos, eos, eot, eom, unk, sep, pad, mask;
+    /* booleans: -1 = key absent (kind default), 0 = false, 1 = true */
+    int add_bos, add_eos, add_sep, add_space_prefix, remove_extra_ws, lowercase, strip_accents;
+};
+/* Sets every field to "absent". */
+void lm_tokenizer_spec_init(struct lm_tokenizer_spec *s);
+/* Builds a tokenizer from s (everything is copied). */
+int lm_tokenizer_from_spec(const struct lm_tokenizer_spec *s, struct lm_tokenizer **out,
+                           struct lm_error *err);
+
 /* Builds a tokenizer from the tokenizer.* keys of g (g may be closed afterwards: everything
  * needed is copied). Free with lm_tokenizer_free. */
 int lm_tokenizer_from_gguf(const struct lm_gguf *g, struct lm_tokenizer **out, struct lm_error *err);
@@ -50,10 +73,25 @@ int lm_tokenize(const struct lm_tokenizer *t, const char *text, size_t len, bool
  * text hold back incomplete sequences. */
 int lm_token_to_piece(const struct lm_tokenizer *t, int32_t id, bool special, struct lm_buf *out);
 
-/* Appends the text of ids[0..n) to out, as llama.cpp's detokenize does (removes the leading
- * space SentencePiece adds after BOS, etc.). */
+/* Appends the text of ids[0..n) to out, as llama.cpp's llama_detokenize(remove_special = false,
+ * unparse_special = special) does: for SentencePiece the first token loses one leading space
+ * (so detokenize(tokenize(s)) == s without BOS), byte tokens are joined, and for vocabularies
+ * with clean-up (gpt2 default, llama3, bert) " ," " ." " 's" etc. are tightened. */
 int lm_detokenize(const struct lm_tokenizer *t, const int32_t *ids, size_t n, bool special,
                   struct lm_buf *out);
+/* The same with remove_special: a leading BOS (and trailing EOS when the model adds one) is
+ * dropped and the SentencePiece leading space of the next token is then kept. */
+int lm_detokenize_ex(const struct lm_tokenizer *t, const int32_t *ids, size_t n, bool remove_special,
+                     bool special, struct lm_buf *out);
+
+/* Model kind: "llama" (SPM), "gpt2" (BPE), "bert" (WPM). */
+const char *lm_tokenizer_kind(const struct lm_tokenizer *t);
+/* Whether tokenising with add_special adds BOS / EOS (llama.cpp's add_bos / add_eos). */
+bool lm_tokenizer_adds_bos(const struct lm_tokenizer *t);
+bool lm_tokenizer_adds_eos(const struct lm_tokenizer *t);
+int32_t lm_tokenizer_unk(const struct lm_tokenizer *t);
+/* True for control tokens (rendered as "" unless special). */
+bool lm_tokenizer_is_control(const struct lm_tokenizer *t, int32_t id);
 
 /* The token's vocabulary string (borrowed) or NULL if out of range. */
 const char *lm_tokenizer_token_text(const struct lm_tokenizer *t, int32_t id);
