@@ -1,6 +1,6 @@
 // The knowledge page: upload files (drag and drop, several at once, progress per file), paste text,
 // list and delete documents, and try retrieval.
-import { useCallback, useEffect, useRef, useState, type DragEvent, type FormEvent } from 'react'
+import { Fragment, useCallback, useEffect, useRef, useState, type DragEvent, type FormEvent } from 'react'
 import { addDocument, deleteDocument, listDocuments, search, uploadFile, type Doc, type Hit } from './api'
 import { useLang, useT } from './i18n'
 
@@ -286,30 +286,41 @@ function DocList({ docs, loading, error, reload }: { docs: Doc[]; loading: boole
             </thead>
             <tbody>
               {docs.map((d) => (
-                <tr key={String(d.id)} data-doc={d.source}>
-                  <td className="doc-name" title={d.source}>
-                    {d.source}
-                  </td>
-                  <td className="num">{d.chunks}</td>
-                  <td className="date">{fmtDate(d.created_at, lang)}</td>
-                  <td className="act">
-                    {confirming === d.id ? (
-                      <div className="confirm" role="group" aria-label={t.kConfirmDelete(d.source)}>
-                        <span>{t.kConfirmDelete(d.source)}</span>
-                        <button type="button" className="btn small danger" disabled={deleting} onClick={() => doDelete(d)} autoFocus>
-                          {t.kConfirm}
-                        </button>
-                        <button type="button" className="btn small" onClick={() => setConfirming(null)}>
-                          {t.kCancel}
-                        </button>
-                      </div>
-                    ) : (
-                      <button type="button" className="btn small" onClick={() => setConfirming(d.id)} aria-label={`${t.kDelete} ${d.source}`}>
+                <Fragment key={String(d.id)}>
+                  <tr data-doc={d.source} className={confirming === d.id ? 'confirming' : undefined}>
+                    <td className="doc-name" title={d.source}>
+                      {d.source}
+                    </td>
+                    <td className="num">{d.chunks}</td>
+                    <td className="date">{fmtDate(d.created_at, lang)}</td>
+                    <td className="act">
+                      <button
+                        type="button"
+                        className="btn small"
+                        onClick={() => setConfirming(confirming === d.id ? null : d.id)}
+                        aria-expanded={confirming === d.id}
+                        aria-label={`${t.kDelete} ${d.source}`}
+                      >
                         {t.kDelete}
                       </button>
-                    )}
-                  </td>
-                </tr>
+                    </td>
+                  </tr>
+                  {confirming === d.id && (
+                    <tr className="confirm-row">
+                      <td colSpan={4}>
+                        <div className="confirm" role="group" aria-label={t.kConfirmDelete(d.source)}>
+                          <span>{t.kConfirmDelete(d.source)}</span>
+                          <button type="button" className="btn small danger" disabled={deleting} onClick={() => doDelete(d)} autoFocus>
+                            {t.kConfirm}
+                          </button>
+                          <button type="button" className="btn small" onClick={() => setConfirming(null)}>
+                            {t.kCancel}
+                          </button>
+                        </div>
+                      </td>
+                    </tr>
+                  )}
+                </Fragment>
               ))}
             </tbody>
           </table>
