@@ -97,6 +97,12 @@ bool lm_http_stream_gone(struct lm_http_stream *st);
 /* Finishes the response and releases the stream. */
 void lm_http_stream_end(struct lm_http_stream *st);
 
+/* Server-Sent Events (sse_write.c): writes one event "data: <data>\n\n" (a multi-line data gets
+ * one "data:" line per line) in a single stream write. Returns what lm_http_stream_write does. */
+int lm_http_sse_data(struct lm_http_stream *st, const char *data);
+/* The same with an event name: "event: <event>\n" before the data lines. */
+int lm_http_sse_event(struct lm_http_stream *st, const char *event, const char *data);
+
 /* WebSocket and other protocol upgrades: lm_http_upgrade answers 101 with the given headers
  * already added (Upgrade, Connection, Sec-WebSocket-Accept ...) and then calls fn on the
  * connection's own thread with the raw socket, and any bytes already read past the request.

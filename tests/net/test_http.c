@@ -112,6 +112,12 @@ static void handle(struct lm_http_req *req, void *user)
         pthread_t th;
         pthread_create(&th, NULL, producer_forever, st);
         pthread_detach(th);
+    } else if (!strcmp(req->path, "/sse")) {
+        struct lm_http_stream *st = lm_http_stream_begin(req, 200, "text/event-stream");
+        lm_http_sse_data(st, "{\"a\":1}");
+        lm_http_sse_event(st, "note", "two\nlines");
+        lm_http_sse_data(st, "[DONE]");
+        lm_http_stream_end(st);
     } else if (!strcmp(req->path, "/upgrade")) {
         lm_http_add_header(req, "Upgrade", "shout");
         lm_http_upgrade(req, upgrade_echo, NULL);
@@ -285,6 +291,16 @@ static void check_stream(const char *path)
 static void test_stream_other_thread(void) { check_stream("/stream"); }
 static void test_stream_from_handler(void) { check_stream("/stream-sync"); }
 
+static void test_sse(void)
+{
+    struct lm_buf r = {0};
+    roundtrip("GET /sse HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", NULL, 0, &r);
+    ASSERT(strstr(r.data, "data: {\"a\":1}\n\n"));
+    ASSERT(strstr(r.data, "event: note\ndata: two\ndata: lines\n\n"));
+    ASSERT(strstr(r.data, "data: [DONE]\n\n"));
+    lm_buf_free(&r);
+}
+
 static void test_disconnect(void)
 {
     atomic_store(&producer_saw_gone, 0);
@@ -342,6 +358,7 @@ int main(void)
     RUN_TEST(test_too_big);
     RUN_TEST(test_stream_other_thread);
     RUN_TEST(test_stream_from_handler);
+    RUN_TEST(test_sse);
     RUN_TEST(test_disconnect);
     RUN_TEST(test_upgrade);
     RUN_TEST(test_bind_error);
