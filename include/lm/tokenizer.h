@@ -41,6 +41,12 @@ void lm_tokenizer_spec_init(struct lm_tokenizer_spec *s);
 /* Builds a tokenizer from s (everything is copied). */
 int lm_tokenizer_from_spec(const struct lm_tokenizer_spec *s, struct lm_tokenizer **out,
                            struct lm_error *err);
+/* Fills s from g's tokenizer.* keys (to inspect or change them before lm_tokenizer_from_spec).
+ * model/pre and the arrays are allocated, token and merge strings borrow from g: free with
+ * lm_tokenizer_spec_free before closing g. */
+int lm_tokenizer_spec_from_gguf(const struct lm_gguf *g, struct lm_tokenizer_spec *s,
+                                struct lm_error *err);
+void lm_tokenizer_spec_free(struct lm_tokenizer_spec *s);
 
 /* Builds a tokenizer from the tokenizer.* keys of g (g may be closed afterwards: everything
  * needed is copied). Free with lm_tokenizer_free. */
