@@ -110,15 +110,49 @@ int lm__model_own(struct lm_model *m, void *p);
 
 /* out[i] = x[i] / rms(x) * w[i] (w may be NULL: no scale); out may equal x. */
 void lm__rmsnorm(float *out, const float *x, const float *w, int64_t n, float eps);
-/* In-place RoPE on one head vector of head_dim values, rotating the first n_rot.
- * neox = false: pairs (2i, 2i+1) (llama); true: pairs (i, i + n_rot/2) (qwen2, gemma).
- * theta_scale = freq_base^(-2/n_rot). */
-void lm__rope(float *x, int n_rot, int pos, float freq_base, bool neox);
+/* RoPE as ggml computes it (freq_scale 1, no YaRN): cs[0..n_rot) gets cos/sin pairs for
+ * position pos, theta_i = pos * freq_base^(-2i/n_rot) / freq_factors[i] (freq_factors may be
+ * NULL). Then lm__rope_apply rotates the first n_rot values of one head vector in place:
+ * neox = false pairs (2i, 2i+1) (llama); true pairs (i, i + n_rot/2) (qwen2, gemma). */
+void lm__rope_cache(float *cs, int n_rot, int pos, float freq_base, const float *freq_factors);
+void lm__rope_apply(float *x, const float *cs, int n_rot, bool neox);
 /* In-place softmax over n values. */
 void lm__softmax(float *x, int64_t n);
 /* x = silu(x) * y over n (SwiGLU). */
 void lm__swiglu(float *x, const float *y, int64_t n);
+/* out[i] += x[i] over n. */
+void lm__add(float *out, const float *x, int64_t n);
 /* Monotonic milliseconds. */
 double lm__now_ms(void);
+
+/* --- the KV cache (kv.c) --------------------------------------------------------------
+ * f16 like llama.cpp's default cache. Per layer, sequence and KV head: K rows [n_ctx][hd_k],
+ * V transposed [hd_v][n_ctx], so that attention runs as f16 matrix products through
+ * lm_matmul (the query and the probabilities are rounded to f16 on the way, as in llama.cpp). */
+struct lm__kv {
+    int n_layer, n_seq, n_ctx, n_head_kv, hd_k, hd_v;
+    uint16_t *k, *v;
+};
+
+int lm__kv_init(struct lm__kv *kv, int n_layer, int n_seq, int n_ctx, int n_head_kv, int hd_k, int hd_v,
+                struct lm_error *err);
+void lm__kv_free(struct lm__kv *kv);
+/* Stores one token's K (n_head_kv * hd_k) and V (n_head_kv * hd_v) at (layer, seq, pos). */
+void lm__kv_store(struct lm__kv *kv, int il, int seq, int pos, const float *k, const float *v);
+
+/* Attention of n_tok tokens over the cache of layer il: q is n_tok x (n_head * hd_k), out is
+ * n_tok x (n_head * hd_v). Token t attends to positions j of its sequence with
+ * j <= pos[t] and (window <= 0 or pos[t] - j < window). The cache must already hold every
+ * token of the batch. softcap > 0 applies tanh soft-capping to the scaled scores. */
+struct lm__attn {
+    const struct lm__kv *kv;
+    int il, n_tok, n_head;
+    const int32_t *pos, *seq;
+    const float *q;
+    float *out;
+    float scale, softcap;
+    int window;
+};
+void lm__attention(struct lm_pool *pool, const struct lm__attn *a);
 
 #endif

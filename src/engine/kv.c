@@ -1,0 +1,97 @@
+/* kv.c — the f16 KV cache and attention over it (see model_internal.h). Scores and weighted
+ * sums go through lm_matmul on f16 rows, so the query and the probabilities are rounded to
+ * f16 exactly where llama.cpp's (non flash-attention) graph rounds them. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/model_internal.h"
+#include "lm/kernels.h"
+#include "lm/pool.h"
+
+int lm__kv_init(struct lm__kv *kv, int n_layer, int n_seq, int n_ctx, int n_head_kv, int hd_k, int hd_v,
+                struct lm_error *err)
+{
+    memset(kv, 0, sizeof *kv);
+    size_t per = (size_t)n_layer * (size_t)n_seq * (size_t)n_ctx * (size_t)n_head_kv;
+    kv->k = calloc(per * (size_t)hd_k, sizeof *kv->k);
+    kv->v = calloc(per * (size_t)hd_v, sizeof *kv->v);
+    if (!kv->k || !kv->v) {
+        lm__kv_free(kv);
+        return lm_error_set(err, LM_ENOMEM, "kv cache: cannot allocate %zu MiB",
+                            per * (size_t)(hd_k + hd_v) * 2 >> 20);
+    }
+    kv->n_layer = n_layer;
+    kv->n_seq = n_seq;
+    kv->n_ctx = n_ctx;
+    kv->n_head_kv = n_head_kv;
+    kv->hd_k = hd_k;
+    kv->hd_v = hd_v;
+    return 0;
+}
+
+void lm__kv_free(struct lm__kv *kv)
+{
+    free(kv->k);
+    free(kv->v);
+    kv->k = kv->v = NULL;
+}
+
+/* First element of the (layer, seq, head) block: K rows [n_ctx][hd_k] or V^T [hd_v][n_ctx]. */
+static size_t block(const struct lm__kv *kv, int il, int seq, int h, int hd)
+{
+    return ((((size_t)il * (size_t)kv->n_seq + (size_t)seq) * (size_t)kv->n_head_kv + (size_t)h) *
+            (size_t)kv->n_ctx) * (size_t)hd;
+}
+
+void lm__kv_store(struct lm__kv *kv, int il, int seq, int pos, const float *k, const float *v)
+{
+    for (int h = 0; h < kv->n_head_kv; h++) {
+        uint16_t *kd = kv->k + block(kv, il, seq, h, kv->hd_k) + (size_t)pos * (size_t)kv->hd_k;
+        for (int d = 0; d < kv->hd_k; d++) kd[d] = lm_f32_to_f16(k[h * kv->hd_k + d]);
+        uint16_t *vd = kv->v + block(kv, il, seq, h, kv->hd_v) + (size_t)pos;
+        for (int d = 0; d < kv->hd_v; d++) vd[(size_t)d * (size_t)kv->n_ctx] = lm_f32_to_f16(v[h * kv->hd_v + d]);
+    }
+}
+
+struct attn_job {
+    const struct lm__attn *a;
+};
+
+/* Worker: (token, head) pairs ith, ith + nth, ... */
+static void attn_worker(void *arg, int ith, int nth)
+{
+    const struct lm__attn *a = ((struct attn_job *)arg)->a;
+    const struct lm__kv *kv = a->kv;
+    float *sc = malloc((size_t)kv->n_ctx * sizeof *sc);
+    if (!sc) return;  /* cannot happen in practice; leaves out unchanged rather than crash */
+    const int group = a->n_head / kv->n_head_kv;
+    const int n_items = a->n_tok * a->n_head;
+    for (int it = ith; it < n_items; it += nth) {
+        const int t = it / a->n_head, h = it % a->n_head, hk = h / group;
+        const int pos = a->pos[t], seq = a->seq[t];
+        int j0 = 0;
+        if (a->window > 0 && pos - a->window + 1 > 0) j0 = pos - a->window + 1;
+        const int n = pos + 1 - j0;
+        const float *q = a->q + ((size_t)t * (size_t)a->n_head + (size_t)h) * (size_t)kv->hd_k;
+        const uint16_t *kb = kv->k + block(kv, a->il, seq, hk, kv->hd_k) + (size_t)j0 * (size_t)kv->hd_k;
+        lm_matmul(NULL, LM_TYPE_F16, kb, n, kv->hd_k, q, 1, sc);
+        for (int j = 0; j < n; j++) {
+            float s = sc[j] * a->scale;
+            if (a->softcap > 0) s = a->softcap * tanhf(s / a->softcap);
+            sc[j] = s;
+        }
+        lm__softmax(sc, n);
+        float *o = a->out + ((size_t)t * (size_t)a->n_head + (size_t)h) * (size_t)kv->hd_v;
+        const uint16_t *vb = kv->v + block(kv, a->il, seq, hk, kv->hd_v) + (size_t)j0;
+        for (int d = 0; d < kv->hd_v; d++)
+            lm_matmul(NULL, LM_TYPE_F16, vb + (size_t)d * (size_t)kv->n_ctx, 1, n, sc, 1, &o[d]);
+    }
+    free(sc);
+}
+
+void lm__attention(struct lm_pool *pool, const struct lm__attn *a)
+{
+    struct attn_job job = {a};
+    lm_pool_run(pool, attn_worker, &job);
+}
