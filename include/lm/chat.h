@@ -27,8 +27,9 @@ const char *lm_chat_detect(const char *template_text, bool *recognised);
 bool lm_chat_family_known(const char *name);
 
 /* Appends the prompt for msgs[0..n) in family to out; add_assistant appends the opening of the
- * assistant turn. bos_text is the BOS token's text ("<s>", "<bos>", "<|begin_of_text|>") where
- * the family writes it into the text, or NULL. */
+ * assistant turn. The text is exactly llama.cpp's llm_chat_apply_template output, which never
+ * contains BOS (the tokenizer adds it with add_special); bos_text, when not NULL, is written
+ * first for callers that tokenise without add_special. LM_EINVAL for an unknown family. */
 int lm_chat_apply(const char *family, const struct lm_chat_msg *msgs, size_t n, bool add_assistant,
                   const char *bos_text, struct lm_buf *out, struct lm_error *err);
 
