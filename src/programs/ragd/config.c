@@ -2,12 +2,13 @@
 #include "config.h"
 
 #include <ctype.h>
-#include <dirent.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+
+#include "lm/hub.h"
 
 /* Sets variables from a .env file without overriding the environment (as pydantic does). */
 static void load_dotenv(const char *path)
@@ -221,63 +222,19 @@ void ragd_config_print(const struct ragd_config *c, FILE *f)
     fflush(f);
 }
 
-/* True when path names a regular file. */
-static int is_file(const char *path)
-{
-    struct stat st;
-    return stat(path, &st) == 0 && S_ISREG(st.st_mode);
-}
-
-/* Case-insensitive substring test. */
-static int contains_ci(const char *hay, const char *needle)
-{
-    size_t n = strlen(needle);
-    for (; *hay; hay++)
-        if (!strncasecmp(hay, needle, n)) return 1;
-    return 0;
-}
-
-/* Resolves the embedding model to a GGUF path (see header). */
+/* Resolves the embedding model to a GGUF path (see header): the same rules as `ragd pull
+ * --embedding`, without downloading (serving never waits on the network). */
 int ragd_config_embedding_path(const struct ragd_config *c, char *out, size_t cap, char *msg, size_t mcap)
 {
-    const char *m = c->embedding_model;
-    size_t ml = strlen(m);
-    if (ml > 5 && !strcasecmp(m + ml - 5, ".gguf")) {
-        if (is_file(m)) {
-            snprintf(out, cap, "%s", m);
-            return 0;
-        }
-        snprintf(out, cap, "%s/%s", c->models_dir, m);
-        if (m[0] != '/' && is_file(out)) return 0;
-        snprintf(msg, mcap, "ragd: EMBEDDING_MODEL %s: no such file (also looked in MODELS_DIR=%s)", m, c->models_dir);
+    char *path = NULL;
+    struct lm_error err = {0};
+    if (lm_hub_resolve_model(c->embedding_model, c->models_dir, NULL, &path, &err) < 0) {
+        snprintf(msg, mcap, "ragd: EMBEDDING_MODEL %s: %s", c->embedding_model, err.msg);
         return -1;
     }
-    /* a Hub id: the GGUF that `ragd pull` put in models_dir carries the repository's name */
-    const char *base = strrchr(m, '/');
-    base = base ? base + 1 : m;
-    DIR *d = opendir(c->models_dir);
-    int found = 0;
-    if (d) {
-        struct dirent *e;
-        char best[512] = "";
-        while ((e = readdir(d))) {
-            size_t l = strlen(e->d_name);
-            if (l > 5 && !strcasecmp(e->d_name + l - 5, ".gguf") && contains_ci(e->d_name, base) &&
-                (!best[0] || strcmp(e->d_name, best) < 0))
-                snprintf(best, sizeof best, "%s", e->d_name);
-        }
-        closedir(d);
-        if (best[0]) {
-            snprintf(out, cap, "%s/%s", c->models_dir, best);
-            found = is_file(out);
-        }
-    }
-    if (found) return 0;
-    snprintf(msg, mcap,
-             "ragd: embedding model %s: no GGUF named like '%s' in MODELS_DIR=%s; run `ragd pull` for it or set "
-             "EMBEDDING_MODEL=/path/to/model.gguf",
-             m, base, c->models_dir);
-    return -1;
+    snprintf(out, cap, "%s", path);
+    free(path);
+    return 0;
 }
 
 /* The variables and defaults (for --help). */
