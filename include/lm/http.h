@@ -23,7 +23,8 @@
  * handler may also write its stream itself, synchronously: what it writes goes out while it
  * keeps producing. A client that disconnects is noticed within about 50 ms while a stream is
  * open (lm_http_stream_gone turns true, lm_http_stream_write returns LM_EIO).
- * lm_http_stop marks every open stream gone and waits for running handlers to return.
+ * lm_http_stop first gives running handlers and open streams a grace period (grace_ms) to
+ * finish and reach the client, then marks every open stream gone and waits for the handlers.
  */
 #ifndef LM_HTTP_H
 #define LM_HTTP_H
@@ -55,6 +56,7 @@ struct lm_http_config {
     size_t max_body;           /* bytes; 0 = 8 MiB */
     unsigned max_connections;  /* 0 = 256 */
     unsigned timeout_s;        /* idle connection timeout; 0 = 600 */
+    unsigned grace_ms;         /* lm_http_stop's grace period; 0 = 5000 */
     lm_http_handler handler;
     void *user;
 };

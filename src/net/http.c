@@ -592,6 +592,7 @@ static void completed_cb(void *cls, struct MHD_Connection *mhd, void **req_cls, 
     if (c->prev) c->prev->next = c->next;
     else s->conns = c->next;
     if (c->next) c->next->prev = c->prev;
+    pthread_cond_broadcast(&s->cv);  /* lm_http_stop may be waiting for requests to drain */
     pthread_mutex_unlock(&s->mu);
     conn_unref(c);
 }
@@ -616,6 +617,7 @@ int lm_http_start(const struct lm_http_config *cfg, struct lm_http_server **out,
     if (!s->cfg.max_body) s->cfg.max_body = 8u << 20;
     if (!s->cfg.max_connections) s->cfg.max_connections = 256;
     if (!s->cfg.timeout_s) s->cfg.timeout_s = 600;
+    if (!s->cfg.grace_ms) s->cfg.grace_ms = 5000;
     s->host = strdup(cfg->host && *cfg->host ? cfg->host : "127.0.0.1");
     pthread_mutex_init(&s->mu, NULL);
     pthread_cond_init(&s->cv, NULL);
@@ -668,14 +670,49 @@ void lm_http_quiesce(struct lm_http_server *s)
     if (fd != MHD_INVALID_SOCKET) close(fd);
 }
 
+/* True while a request other than an upgraded connection is still in libmicrohttpd's hands
+ * (s->mu held). */
+static bool requests_pending(struct lm_http_server *s)
+{
+    for (struct lm_http_conn *c = s->conns; c; c = c->next) {
+        pthread_mutex_lock(&c->mu);
+        bool upgraded = c->decision == DECIDE_UPGRADE;
+        pthread_mutex_unlock(&c->mu);
+        if (!upgraded) return true;
+    }
+    return false;
+}
+
 void lm_http_stop(struct lm_http_server *s)
 {
     if (!s) return;
     if (s->d) {
-        /* Wake every blocked stream reader and upgraded socket so the connection threads can
-         * end, then wait for the handler threads (the application ends its producers). */
+        /* First a grace period in which running handlers finish and their streams drain to
+         * the clients (so a server that ends its answers on shutdown sends them whole); then
+         * every blocked stream reader and upgraded socket is woken so the connection threads
+         * can end, and the remaining handler threads are awaited. */
         pthread_mutex_lock(&s->mu);
         s->stopping = true;
+        struct timespec until;
+        clock_gettime(CLOCK_REALTIME, &until);
+        until.tv_sec += s->cfg.grace_ms / 1000;
+        until.tv_nsec += (long)(s->cfg.grace_ms % 1000) * 1000000L;
+        if (until.tv_nsec >= 1000000000L) {
+            until.tv_sec++;
+            until.tv_nsec -= 1000000000L;
+        }
+        while (s->n_handlers > 0 || requests_pending(s)) {
+            struct timespec now, step;
+            clock_gettime(CLOCK_REALTIME, &now);
+            if (now.tv_sec > until.tv_sec || (now.tv_sec == until.tv_sec && now.tv_nsec >= until.tv_nsec)) break;
+            step = now;
+            step.tv_nsec += 20 * 1000000L;
+            if (step.tv_nsec >= 1000000000L) {
+                step.tv_sec++;
+                step.tv_nsec -= 1000000000L;
+            }
+            pthread_cond_timedwait(&s->cv, &s->mu, &step);
+        }
         for (struct lm_http_conn *c = s->conns; c; c = c->next) {
             atomic_store(&c->gone, true);
             pthread_mutex_lock(&c->mu);

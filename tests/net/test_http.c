@@ -348,7 +348,8 @@ int main(void)
 {
     struct lm_http_server *s = NULL;
     struct lm_error err = {0};
-    if (lm_http_start(&(struct lm_http_config){.host = "127.0.0.1", .port = 0, .max_body = 1024, .handler = handle},
+    if (lm_http_start(&(struct lm_http_config){.host = "127.0.0.1", .port = 0, .max_body = 1024,
+                                             .grace_ms = 300, .handler = handle},
                       &s, &err) < 0)
         LM_FAIL_("start: %s", err.msg);
     port = lm_http_port(s);
