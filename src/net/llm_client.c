@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "lm/buf.h"
 #include "lm/sse_parse.h"
@@ -50,9 +51,6 @@ static CURL *new_handle(const struct lm_llm_config *cfg, const char *url, struct
     curl_easy_setopt(h, CURLOPT_URL, url);
     curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, cfg->connect_timeout_ms > 0 ? cfg->connect_timeout_ms : 5000L);
-    /* idle timeout: fewer than 1 byte/s for idle_timeout_s seconds aborts the transfer */
-    curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L);
-    curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, cfg->idle_timeout_s > 0 ? cfg->idle_timeout_s : 120L);
     curl_easy_setopt(h, CURLOPT_ACCEPT_ENCODING, "");
     *hdrs = NULL;
     if (json_body) *hdrs = curl_slist_append(*hdrs, "Content-Type: application/json");
@@ -101,6 +99,7 @@ struct stream_state {
     int rc;                    /* first error met inside callbacks */
     bool done;                 /* [DONE] seen */
     bool stopped;              /* fn asked to stop */
+    struct timespec last_rx;   /* when the last byte arrived (idle timeout) */
     struct lm_error *err;
 };
 
@@ -165,6 +164,7 @@ static size_t on_stream_write(char *ptr, size_t size, size_t nmemb, void *user)
 {
     struct stream_state *st = user;
     size_t n = size * nmemb;
+    clock_gettime(CLOCK_MONOTONIC, &st->last_rx);
     if (!st->status) curl_easy_getinfo(st->h, CURLINFO_RESPONSE_CODE, &st->status);
     if (st->status != 200) {
         if (st->errbody.len < ERR_BODY_MAX) lm_buf_append(&st->errbody, ptr, n);
@@ -223,7 +223,9 @@ int lm_llm_chat_stream(const struct lm_llm_config *cfg, const struct lm_llm_chat
     curl_multi_add_handle(multi, h);
 
     CURLcode done_rc = CURLE_OK;
-    bool canceled = false;
+    bool canceled = false, idle = false;
+    long idle_ms = (cfg->idle_timeout_s > 0 ? cfg->idle_timeout_s : 120L) * 1000;
+    clock_gettime(CLOCK_MONOTONIC, &st.last_rx);
     for (;;) {
         int running = 0;
         if (curl_multi_perform(multi, &running) != CURLM_OK) {
@@ -240,6 +242,14 @@ int lm_llm_chat_stream(const struct lm_llm_config *cfg, const struct lm_llm_chat
             canceled = true;
             break;
         }
+        /* idle timeout: no byte for idle_ms (waiting for the first one included); curl's own
+         * low-speed check averages over seconds and misses a stall after a burst */
+        struct timespec now;
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        if ((now.tv_sec - st.last_rx.tv_sec) * 1000 + (now.tv_nsec - st.last_rx.tv_nsec) / 1000000 > idle_ms) {
+            idle = true;
+            break;
+        }
         /* short waits so a cancel from another thread is seen within ~50 ms */
         curl_multi_poll(multi, NULL, 0, 50, NULL);
     }
@@ -247,6 +257,8 @@ int lm_llm_chat_stream(const struct lm_llm_config *cfg, const struct lm_llm_chat
 
     if (canceled || st.stopped) {
         rc = lm_error_set(err, LM_ECANCELED, "llm: canceled");
+    } else if (idle) {
+        rc = lm_error_set(err, LM_ETIMEDOUT, "llm: %s: no data for %ld s", url.data, idle_ms / 1000);
     } else if (st.rc) {
         rc = st.rc;
     } else if (done_rc != CURLE_OK) {
