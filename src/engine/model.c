@@ -13,18 +13,15 @@
 #include "lm/pool.h"
 #include "lm/tokenizer.h"
 
-/* Architectures: each defined in its own file. Weak, so an entry whose file is not part of
- * the build is simply skipped. */
-extern const struct lm__arch lm__arch_llama __attribute__((weak));
-extern const struct lm__arch lm__arch_qwen2 __attribute__((weak));
-extern const struct lm__arch lm__arch_gemma3 __attribute__((weak));
-extern const struct lm__arch lm__arch_bert __attribute__((weak));
+/* Architectures: each defined in its own file. The references must be strong: the linker
+ * pulls an architecture's object out of liblm.a only because this table names it. */
+extern const struct lm__arch lm__arch_llama, lm__arch_qwen2, lm__arch_gemma3, lm__arch_bert;
 
 static const struct lm__arch *arch_find(struct lm_str name)
 {
     const struct lm__arch *table[] = {&lm__arch_llama, &lm__arch_qwen2, &lm__arch_gemma3, &lm__arch_bert};
     for (size_t i = 0; i < sizeof table / sizeof table[0]; i++)
-        if (table[i] && lm_str_eq_c(name, table[i]->name)) return table[i];
+        if (lm_str_eq_c(name, table[i]->name)) return table[i];
     return NULL;
 }
 
