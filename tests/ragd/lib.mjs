@@ -128,7 +128,7 @@ export class Chat {
 export async function ragdEnv(llmBaseUrl, extra = {}) {
   const port = await freePort();
   let emb = path.join(FIXTURES, 'bert-uncased-vocab-tiny.gguf');
-  const synth = path.join(BIN, 'gguf-synth');
+  const synth = path.join(fs.existsSync(path.join(RELBIN, 'gguf-synth')) ? RELBIN : BIN, 'gguf-synth');
   const out = path.join(TMP, 'bert-tiny.gguf');
   if (fs.existsSync(synth)) {
     const { spawnSync } = await import('node:child_process');
