@@ -21,4 +21,9 @@ int lm_pool_size(const struct lm_pool *p);
  * with nth = 1). */
 void lm_pool_run(struct lm_pool *p, lm_pool_fn fn, void *arg);
 
+/* Scratch memory of at least n bytes, 64-byte aligned, owned by the pool: valid until the next
+ * call with a larger n or lm_pool_free (previous contents are not kept). Caller thread only.
+ * NULL when p is NULL or on allocation failure. Used by the kernels for converted activations. */
+void *lm_pool_scratch(struct lm_pool *p, size_t n);
+
 #endif

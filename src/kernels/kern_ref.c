@@ -1,0 +1,216 @@
+/* kern_ref.c — scalar reference dot products for every weight type against its vec_dot_type,
+ * and the reference kernel table. Every SIMD kernel is tested against these. Integer sums are
+ * exact within a block; floats accumulate per block in the order ggml's generic code uses. */
+#include <string.h>
+
+#include "kernels/kern_internal.h"
+
+/* One row of W (type of the function) against one converted activation row. */
+typedef float (*dot_fn)(int64_t n, const void *w, const void *x);
+
+static float dot_f32(int64_t n, const void *vw, const void *vx)
+{
+    const float *w = vw, *x = vx;
+    double s = 0;   /* ggml's scalar path accumulates in double (ggml_float) */
+    for (int64_t i = 0; i < n; i++) s += (double)(w[i] * x[i]);
+    return (float)s;
+}
+
+static float dot_f16(int64_t n, const void *vw, const void *vx)
+{
+    const uint16_t *w = vw, *x = vx;
+    double s = 0;
+    for (int64_t i = 0; i < n; i++) s += (double)(lm_f16_to_f32(w[i]) * lm_f16_to_f32(x[i]));
+    return (float)s;
+}
+
+static float dot_bf16(int64_t n, const void *vw, const void *vx)
+{
+    const uint16_t *w = vw, *x = vx;
+    double s = 0;
+    for (int64_t i = 0; i < n; i++) s += (double)(lm_bf16_to_f32(w[i]) * lm_bf16_to_f32(x[i]));
+    return (float)s;
+}
+
+static float dot_q4_0(int64_t n, const void *vw, const void *vx)
+{
+    const struct lm__block_q4_0 *w = vw;
+    const struct lm__block_q8_0 *x = vx;
+    float s = 0;
+    for (int64_t i = 0; i < n / LM_QK8_0; i++) {
+        int sumi = 0;
+        for (int j = 0; j < LM_QK4_0 / 2; j++) {
+            sumi += ((w[i].qs[j] & 0xF) - 8) * x[i].qs[j];
+            sumi += ((w[i].qs[j] >> 4) - 8) * x[i].qs[j + LM_QK4_0 / 2];
+        }
+        s += (float)sumi * (lm_f16_to_f32(w[i].d) * lm_f16_to_f32(x[i].d));
+    }
+    return s;
+}
+
+static float dot_q4_1(int64_t n, const void *vw, const void *vx)
+{
+    const struct lm__block_q4_1 *w = vw;
+    const struct lm__block_q8_1 *x = vx;
+    float s = 0;
+    for (int64_t i = 0; i < n / LM_QK8_1; i++) {
+        int sumi = 0;
+        for (int j = 0; j < LM_QK4_1 / 2; j++) {
+            sumi += (w[i].qs[j] & 0xF) * x[i].qs[j];
+            sumi += (w[i].qs[j] >> 4) * x[i].qs[j + LM_QK4_1 / 2];
+        }
+        s += (float)sumi * (lm_f16_to_f32(w[i].d) * lm_f16_to_f32(x[i].d)) +
+             lm_f16_to_f32(w[i].m) * lm_f16_to_f32(x[i].s);
+    }
+    return s;
+}
+
+static float dot_q8_0(int64_t n, const void *vw, const void *vx)
+{
+    const struct lm__block_q8_0 *w = vw, *x = vx;
+    float s = 0;
+    for (int64_t i = 0; i < n / LM_QK8_0; i++) {
+        int sumi = 0;
+        for (int j = 0; j < LM_QK8_0; j++) sumi += w[i].qs[j] * x[i].qs[j];
+        s += (float)sumi * (lm_f16_to_f32(w[i].d) * lm_f16_to_f32(x[i].d));
+    }
+    return s;
+}
+
+static float dot_q4_K(int64_t n, const void *vw, const void *vx)
+{
+    const struct lm__block_q4_K *w = vw;
+    const struct lm__block_q8_K *x = vx;
+    float s = 0;
+    for (int64_t i = 0; i < n / LM_QK_K; i++) {
+        const uint8_t *q = w[i].qs;
+        const int8_t *a = x[i].qs;
+        int sumi = 0, summ = 0;
+        for (int j = 0; j < LM_QK_K / 64; j++, q += 32, a += 64) {
+            uint8_t sc0, m0, sc1, m1;
+            lm__scale_min_k4(2 * j, w[i].scales, &sc0, &m0);
+            lm__scale_min_k4(2 * j + 1, w[i].scales, &sc1, &m1);
+            int s0 = 0, s1 = 0;
+            for (int l = 0; l < 32; l++) {
+                s0 += (q[l] & 0xF) * a[l];
+                s1 += (q[l] >> 4) * a[l + 32];
+            }
+            sumi += sc0 * s0 + sc1 * s1;
+            summ += m0 * (x[i].bsums[4 * j] + x[i].bsums[4 * j + 1]) + m1 * (x[i].bsums[4 * j + 2] + x[i].bsums[4 * j + 3]);
+        }
+        s += x[i].d * lm_f16_to_f32(w[i].d) * (float)sumi - x[i].d * lm_f16_to_f32(w[i].dmin) * (float)summ;
+    }
+    return s;
+}
+
+static float dot_q5_K(int64_t n, const void *vw, const void *vx)
+{
+    const struct lm__block_q5_K *w = vw;
+    const struct lm__block_q8_K *x = vx;
+    float s = 0;
+    for (int64_t i = 0; i < n / LM_QK_K; i++) {
+        const uint8_t *q = w[i].qs, *qh = w[i].qh;
+        const int8_t *a = x[i].qs;
+        int sumi = 0, summ = 0;
+        for (int j = 0; j < LM_QK_K / 64; j++, q += 32, a += 64) {
+            uint8_t sc0, m0, sc1, m1;
+            lm__scale_min_k4(2 * j, w[i].scales, &sc0, &m0);
+            lm__scale_min_k4(2 * j + 1, w[i].scales, &sc1, &m1);
+            int s0 = 0, s1 = 0;
+            for (int l = 0; l < 32; l++) {
+                s0 += ((q[l] & 0xF) + (((qh[l] >> (2 * j)) & 1) << 4)) * a[l];
+                s1 += ((q[l] >> 4) + (((qh[l] >> (2 * j + 1)) & 1) << 4)) * a[l + 32];
+            }
+            sumi += sc0 * s0 + sc1 * s1;
+            summ += m0 * (x[i].bsums[4 * j] + x[i].bsums[4 * j + 1]) + m1 * (x[i].bsums[4 * j + 2] + x[i].bsums[4 * j + 3]);
+        }
+        s += x[i].d * lm_f16_to_f32(w[i].d) * (float)sumi - x[i].d * lm_f16_to_f32(w[i].dmin) * (float)summ;
+    }
+    return s;
+}
+
+static float dot_q6_K(int64_t n, const void *vw, const void *vx)
+{
+    const struct lm__block_q6_K *w = vw;
+    const struct lm__block_q8_K *x = vx;
+    float s = 0;
+    for (int64_t i = 0; i < n / LM_QK_K; i++) {
+        const uint8_t *ql = w[i].ql, *qh = w[i].qh;
+        const int8_t *sc = w[i].scales, *a = x[i].qs;
+        int sumi = 0;
+        for (int k = 0; k < LM_QK_K; k += 128, ql += 64, qh += 32, sc += 8, a += 128) {
+            int sub[8] = {0};
+            for (int l = 0; l < 32; l++) {
+                int is = l / 16;
+                const int q1 = ((ql[l] & 0xF) | (((qh[l] >> 0) & 3) << 4)) - 32;
+                const int q2 = ((ql[l + 32] & 0xF) | (((qh[l] >> 2) & 3) << 4)) - 32;
+                const int q3 = ((ql[l] >> 4) | (((qh[l] >> 4) & 3) << 4)) - 32;
+                const int q4 = ((ql[l + 32] >> 4) | (((qh[l] >> 6) & 3) << 4)) - 32;
+                sub[is + 0] += q1 * a[l];
+                sub[is + 2] += q2 * a[l + 32];
+                sub[is + 4] += q3 * a[l + 64];
+                sub[is + 6] += q4 * a[l + 96];
+            }
+            for (int j = 0; j < 8; j++) sumi += sc[j] * sub[j];
+        }
+        s += x[i].d * lm_f16_to_f32(w[i].d) * (float)sumi;
+    }
+    return s;
+}
+
+/* Tile of dot products from a single-row dot function. */
+static inline void gemm_from_dot(dot_fn dot, int64_t n, const void *w, size_t wstride, int64_t nr,
+                                 const void *x, size_t xstride, int64_t nt, float *y, int64_t ldy)
+{
+    for (int64_t t = 0; t < nt; t++)
+        for (int64_t r = 0; r < nr; r++)
+            y[t * ldy + r] = dot(n, (const char *)w + r * wstride, (const char *)x + t * xstride);
+}
+
+#define REF_GEMM(name)                                                                                   \
+    static void gemm_##name(int64_t n, const void *w, size_t ws, int64_t nr, const void *x, size_t xs, \
+                            int64_t nt, float *y, int64_t ldy)                                          \
+    {                                                                                                    \
+        gemm_from_dot(dot_##name, n, w, ws, nr, x, xs, nt, y, ldy);                                      \
+    }
+REF_GEMM(f32)
+REF_GEMM(f16)
+REF_GEMM(bf16)
+REF_GEMM(q4_0)
+REF_GEMM(q4_1)
+REF_GEMM(q8_0)
+REF_GEMM(q4_K)
+REF_GEMM(q5_K)
+REF_GEMM(q6_K)
+
+static void from_f32(const float *src, void *dst, int64_t n) { memcpy(dst, src, (size_t)n * 4); }
+static void from_f16(const float *src, void *dst, int64_t n) { lm_quantize_row(LM_TYPE_F16, src, dst, n); }
+static void from_bf16(const float *src, void *dst, int64_t n) { lm_quantize_row(LM_TYPE_BF16, src, dst, n); }
+
+static float ref_dot_f32(const float *a, const float *b, int64_t n)
+{
+    float s = 0;
+    for (int64_t i = 0; i < n; i++) s += a[i] * b[i];
+    return s;
+}
+
+static void ref_axpy_f32(float *y, float a, const float *x, int64_t n)
+{
+    for (int64_t i = 0; i < n; i++) y[i] += a * x[i];
+}
+
+const struct lm__kern lm__kern_ref = {
+    .name = "scalar",
+    .gemm = {
+        [LM_TYPE_F32] = gemm_f32, [LM_TYPE_F16] = gemm_f16, [LM_TYPE_BF16] = gemm_bf16,
+        [LM_TYPE_Q4_0] = gemm_q4_0, [LM_TYPE_Q4_1] = gemm_q4_1, [LM_TYPE_Q8_0] = gemm_q8_0,
+        [LM_TYPE_Q4_K] = gemm_q4_K, [LM_TYPE_Q5_K] = gemm_q5_K, [LM_TYPE_Q6_K] = gemm_q6_K,
+    },
+    .from_float = {
+        [LM_TYPE_F32] = from_f32, [LM_TYPE_F16] = from_f16, [LM_TYPE_BF16] = from_bf16,
+        [LM_TYPE_Q8_0] = lm__quantize_q8_0_ref, [LM_TYPE_Q8_1] = lm__quantize_q8_1_ref,
+        [LM_TYPE_Q8_K] = lm__quantize_q8_K_ref,
+    },
+    .dot_f32 = ref_dot_f32,
+    .axpy_f32 = ref_axpy_f32,
+};
