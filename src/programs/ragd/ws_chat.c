@@ -198,6 +198,9 @@ static void answer(struct chat *c, const char *question)
 {
     struct ragd_app *app = c->app;
     long long t0 = now_us();
+    /* a stop that arrives from here on (during retrieval too) ends this answer */
+    atomic_store(&c->cancel, 0);
+    if (lm_ws_closed(c->ws)) return; /* the client left while this question waited */
     struct lm_hit *hits = NULL;
     size_t n_hits = 0;
     struct lm_error err = {0};
@@ -260,8 +263,8 @@ static void answer(struct chat *c, const char *question)
     msgs[m++] = (struct lm_llm_message){"user", turn};
 
     struct stream_ctx s = {.c = c, .t0_us = t0};
+    if (lm_ws_closed(c->ws)) atomic_store(&c->cancel, 1);
     struct lm_llm_result res;
-    atomic_store(&c->cancel, 0);
     int rc = lm_llm_chat_stream(&app->llm, &(struct lm_llm_chat_params){msgs, m, 0.2, 0}, on_delta, &s, &c->cancel,
                                 &res, &err);
     free(msgs);
