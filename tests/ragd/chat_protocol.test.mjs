@@ -1,11 +1,26 @@
 // chat_protocol.test.mjs — the chat WebSocket's protocol and the exact prompt ragd sends,
 // checked against a small fake OpenAI server that records every request (a test double for
 // the prompt check only; e2e.test.mjs runs the chat against the real llmd).
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
-import { BIN, Chat, check, fail, postJson, ragdEnv, sleep, start, stop, waitHttp, log } from './lib.mjs';
+import { BIN, Chat, TMP, check, postJson, ragdEnv, sleep, start, stop, waitHttp, log } from './lib.mjs';
 
 const requests = [];
+const embedRequests = [];
+
+// Runs a ragd command to its end (asynchronously: the fake LLM lives in this process).
+function run(args, env) {
+  return new Promise((resolve) => {
+    const p = spawn(path.join(BIN, 'ragd'), args, { env: { ...process.env, ...env }, cwd: TMP });
+    let out = '', err = '';
+    p.stdout.on('data', (d) => { out += d; });
+    p.stderr.on('data', (d) => { err += d; });
+    const t = setTimeout(() => p.kill('SIGKILL'), 60000);
+    p.on('exit', (code) => { clearTimeout(t); resolve({ code, out, err }); });
+  });
+}
 const openStreams = new Set();
 const nCtx = 4096;
 
@@ -16,6 +31,20 @@ function fakeLlm() {
     let body = '';
     req.on('data', (d) => { body += d; });
     req.on('end', () => {
+      if (req.url === '/v1/embeddings') {
+        // deterministic 8-dimensional vectors from the text's letters (for EMBEDDING_BASE_URL)
+        const j = JSON.parse(body);
+        embedRequests.push(j);
+        const data = j.input.map((t, index) => {
+          const v = new Array(8).fill(0);
+          for (const ch of t.toLowerCase()) v[ch.charCodeAt(0) % 8] += 1;
+          const n = Math.hypot(...v) || 1;
+          return { object: 'embedding', index, embedding: v.map((x) => x / n) };
+        });
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ object: 'list', data, model: j.model }));
+        return;
+      }
       if (req.url === '/v1/models') {
         res.writeHead(200, { 'content-type': 'application/json' });
         res.end(JSON.stringify({ object: 'list', data: [{ id: 'tiny', object: 'model', meta: { n_ctx: nCtx } }] }));
@@ -145,6 +174,23 @@ try {
   check(msgs[msgs.length - 1].type === 'done' && dt < 1500, `done ${dt} ms after stop: ${JSON.stringify(msgs.slice(-2))}`);
   for (let i = 0; i < 50 && openStreams.size; i++) await sleep(20);
   check(openStreams.size === 0, 'the LLM stream was closed after stop');
+
+  // ragd ask: the answer streamed on stdout, then the sources
+  const asked = await run(['ask', 'Who built the Zorblax reactor?'], env);
+  check(asked.code === 0 && asked.out.startsWith('Hello world!') && /Sources:\n\[1\] reactor-en\.txt/.test(asked.out),
+    'ragd ask: ' + JSON.stringify(asked));
+  const askReq = requests[requests.length - 1].body;
+  check(askReq.messages[1].content.startsWith('请参考以下资料回答问题，若资料不足请说明：\n'), 'ask uses the same prompt');
+
+  // embeddings through a server (EMBEDDING_BASE_URL) instead of in-process
+  fs.writeFileSync(path.join(TMP, 'remote.txt'), 'The Ostrander lighthouse guards the northern harbour.');
+  const renv = { ...env, EMBEDDING_BASE_URL: llmUrl, EMBEDDING_MODEL: 'remote-embedder',
+    DATABASE_URL: 'sqlite:' + path.join(TMP, 'remote.db') };
+  const ing = await run(['ingest', 'remote.txt'], renv);
+  check(ing.code === 0 && /remote\.txt: document \d+, 1 chunks/.test(ing.out), 'ingest via remote embeddings: ' + JSON.stringify(ing));
+  const ask2 = await run(['ask', 'Ostrander lighthouse?'], renv);
+  check(ask2.code === 0 && /\[1\] remote\.txt/.test(ask2.out), 'ask with remote embeddings: ' + JSON.stringify(ask2));
+  check(embedRequests.length >= 3 && embedRequests.every((r) => r.model === 'remote-embedder'), 'embeddings requested from the server');
 
   // a long conversation never overflows the context (4096 tokens here): old turns are dropped
   for (let i = 0; i < 3; i++) {
