@@ -1,5 +1,6 @@
 /* ingest.c — adding a document: chunk (the seed's split_text, lm/chunk.h), embed in batches,
- * store the document and its chunks in one transaction. The content hash (SHA-256) lets the store recognise a document that is already there. */
+ * store the document and its chunks in one transaction. The content hash (SHA-256) lets the
+ * store recognise a document that is already there. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
