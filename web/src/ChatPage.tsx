@@ -1,6 +1,6 @@
 // The chat page: streamed Markdown answers with their sources, Stop, New conversation,
 // connection state and inline errors.
-import { memo, useEffect, useMemo, useRef, useState, type FormEvent, type KeyboardEvent } from 'react'
+import { memo, useEffect, useLayoutEffect, useMemo, useRef, useState, type FormEvent, type KeyboardEvent } from 'react'
 import { renderMarkdown } from './markdown'
 import { useT } from './i18n'
 import type { Chat, Msg } from './useChat'
@@ -48,9 +48,48 @@ function Sources({ items }: { items: Source[] }) {
   )
 }
 
-const Markdown = memo(function Markdown({ src }: { src: string }) {
+// Copies text to the clipboard; falls back to a selection copy where the Clipboard API is
+// unavailable (plain http on a LAN address is not a secure context).
+async function copyText(text: string): Promise<boolean> {
+  try {
+    await navigator.clipboard.writeText(text)
+    return true
+  } catch {
+    const ta = document.createElement('textarea')
+    ta.value = text
+    ta.style.position = 'fixed'
+    ta.style.opacity = '0'
+    document.body.appendChild(ta)
+    ta.select()
+    const ok = document.execCommand('copy')
+    ta.remove()
+    return ok
+  }
+}
+
+const Markdown = memo(function Markdown({ src, copyLabel, copiedLabel }: { src: string; copyLabel: string; copiedLabel: string }) {
   const html = useMemo(() => renderMarkdown(src), [src])
-  return <div className="md" dangerouslySetInnerHTML={{ __html: html }} />
+  const ref = useRef<HTMLDivElement>(null)
+  // A copy button on each code block, added after React sets the sanitised HTML (our own
+  // element, so the sanitiser can keep forbidding buttons from the model).
+  useLayoutEffect(() => {
+    ref.current?.querySelectorAll('pre').forEach((pre) => {
+      if (pre.querySelector(':scope > button.copy')) return
+      const b = document.createElement('button')
+      b.type = 'button'
+      b.className = 'copy'
+      b.textContent = copyLabel
+      b.addEventListener('click', () => {
+        void copyText(pre.querySelector('code')?.textContent ?? pre.textContent ?? '').then((ok) => {
+          if (!ok) return
+          b.textContent = copiedLabel
+          window.setTimeout(() => (b.textContent = copyLabel), 1500)
+        })
+      })
+      pre.appendChild(b)
+    })
+  }, [html, copyLabel, copiedLabel])
+  return <div className="md" ref={ref} dangerouslySetInnerHTML={{ __html: html }} />
 })
 
 function Message({ m }: { m: Msg }) {
@@ -74,7 +113,7 @@ function Message({ m }: { m: Msg }) {
             <span />
           </div>
         ) : (
-          m.content && <Markdown src={m.content} />
+          m.content && <Markdown src={m.content} copyLabel={t.copy} copiedLabel={t.copied} />
         )}
         {m.state === 'streaming' && <span className="cursor" aria-hidden="true" />}
         {m.state === 'stopped' && <div className="tag">{t.stopped}</div>}
@@ -148,6 +187,11 @@ export function ChatPage({ chat }: { chat: Chat }) {
   }
 
   const onKey = (e: KeyboardEvent<HTMLTextAreaElement>) => {
+    if (e.key === 'Escape' && chat.busy) {
+      e.preventDefault()
+      chat.stop()
+      return
+    }
     // Enter sends; Shift+Enter is a new line; Enter that ends an IME composition (Chinese input) is not a send.
     if (e.key === 'Enter' && !e.shiftKey && !e.nativeEvent.isComposing && e.keyCode !== 229) {
       e.preventDefault()
@@ -198,7 +242,7 @@ export function ChatPage({ chat }: { chat: Chat }) {
         />
         <div className="actions">
           {chat.busy ? (
-            <button type="button" className="btn danger" onClick={chat.stop} disabled={chat.stopping}>
+            <button type="button" className="btn danger" onClick={chat.stop} disabled={chat.stopping} title={t.stopHint}>
               <span aria-hidden="true">■</span> {t.stop}
             </button>
           ) : (

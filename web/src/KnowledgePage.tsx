@@ -11,6 +11,7 @@ interface Upload {
   progress: number // 0..1 of bytes sent
   phase: 'queued' | 'uploading' | 'processing' | 'done' | 'error'
   chunks?: number
+  duplicate?: boolean
   error?: string
 }
 
@@ -59,7 +60,7 @@ function UploadBox({ onAdded }: { onAdded: () => void }) {
       patch(key, { phase: 'uploading' })
       uploadFile(file, (f) => patch(key, { progress: f, phase: f >= 1 ? 'processing' : 'uploading' }))
         .then((r) => {
-          patch(key, { phase: 'done', progress: 1, chunks: r.chunks })
+          patch(key, { phase: 'done', progress: 1, chunks: r.chunks, duplicate: !!r.duplicate })
           onAdded()
         })
         .catch((e) => patch(key, { phase: 'error', error: errText(e) }))
@@ -151,7 +152,9 @@ function UploadBox({ onAdded }: { onAdded: () => void }) {
                     : u.phase === 'processing'
                       ? t.kProcessing
                       : u.phase === 'done'
-                        ? t.kDone(u.chunks ?? 0)
+                        ? u.duplicate
+                          ? t.kDuplicate
+                          : t.kDone(u.chunks ?? 0)
                         : `${t.errorPrefix}: ${u.error}`}
                 </span>
               </div>
@@ -190,7 +193,7 @@ function PasteBox({ onAdded }: { onAdded: () => void }) {
     setMsg(null)
     try {
       const r = await addDocument(source.trim(), content)
-      setMsg({ ok: true, text: t.kAdded(r.chunks ?? 0) })
+      setMsg({ ok: true, text: r.duplicate ? t.kDuplicate : t.kAdded(r.chunks ?? 0) })
       setSource('')
       setContent('')
       onAdded()

@@ -21,6 +21,7 @@ export interface AddResult {
   message?: string
   document_id?: number | string
   chunks?: number
+  duplicate?: boolean // the same content was already stored; nothing new was added
 }
 
 export class ApiError extends Error {
