@@ -69,7 +69,7 @@ enum llmd_kind { LLMD_CHAT = 0, LLMD_COMPLETION = 1 };
 struct llmd_request {
     enum llmd_kind kind;
     char *model;
-    bool stream, include_usage, json_mode;
+    bool stream, include_usage, json_mode, ignore_eos;
     struct lm_sampler_params sp;
     int n_predict;               /* -1: until the context is full */
     char **stop;                 /* owned strings */
@@ -148,6 +148,7 @@ struct llmd_task {
     char **stop;                 /* borrowed from the request */
     size_t n_stop;
     bool json_mode;
+    bool ignore_eos;                 /* end-of-generation tokens are never sampled */
     struct lm_http_stream *stream;   /* for disconnect checks; may be NULL */
     atomic_bool cancel;              /* set by the handler: free the slot at the next step */
 
