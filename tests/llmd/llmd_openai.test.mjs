@@ -279,6 +279,31 @@ async function main() {
   s.p.kill('SIGTERM');
   await new Promise((resolve) => s.p.on('exit', resolve));
   assert.equal(s.p.exitCode, 0, `llmd log: ${s.log()}`);
+
+  // ---- an embedding model (bert fixture) with --embeddings ----
+  const bert = path.join(FIX, 'bert-uncased-vocab-tiny.gguf');
+  if (existsSync(bert)) {
+    const e = await start(['--embeddings'].concat(['-m', bert]));
+    const ec = new OpenAI({ baseURL: `${e.base}/v1`, apiKey: 'none', maxRetries: 0 });
+    const one = await ec.embeddings.create({ model: 'bert', input: 'hello world' });   // SDK asks for base64
+    assert.equal(one.object, 'list');
+    assert.equal(one.data.length, 1);
+    const v = Array.from(one.data[0].embedding);
+    assert.equal(v.length, 64);
+    assert.ok(Math.abs(Math.hypot(...v) - 1) < 1e-4, 'L2-normalised');
+    assert.ok(one.usage.prompt_tokens >= 4);
+    const many = await ec.embeddings.create({ model: 'bert', input: ['hello world', 'a second text'], encoding_format: 'float' });
+    assert.equal(many.data.length, 2);
+    assert.equal(many.data[1].index, 1);
+    for (let i = 0; i < 64; i++) assert.ok(Math.abs(many.data[0].embedding[i] - v[i]) < 1e-6, 'float == base64, batch == single');
+    assert.ok(many.data[0].embedding.some((x, i) => Math.abs(x - many.data[1].embedding[i]) > 1e-3));
+    await assert.rejects(ec.chat.completions.create({ model: 'bert', messages: [{ role: 'user', content: 'x' }] }),
+      (err) => err.status === 501);
+    await assert.rejects(ec.embeddings.create({ model: 'bert', input: 5 }), (err) => err.status === 400);
+    e.p.kill('SIGTERM');
+    await new Promise((resolve) => e.p.on('exit', resolve));
+    assert.equal(e.p.exitCode, 0, `llmd log: ${e.log()}`);
+  }
   console.log('ok');
 }
 
