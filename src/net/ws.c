@@ -44,6 +44,7 @@ struct lm_ws {
 /* True when s[0..len) is valid UTF-8. */
 bool lm_utf8_valid(const char *s, size_t len)
 {
+    if (len == 0) return true; /* s may be NULL for an empty message */
     const unsigned char *p = (const unsigned char *)s, *e = p + len;
     while (p < e) {
         unsigned c = *p++;

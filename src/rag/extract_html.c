@@ -135,6 +135,9 @@ char *lm_rag_clean_utf8(const char *s, size_t len)
             p++;
         }
     }
-    if (!b.data) return strdup("");
+    if (b.len == 0) { /* reserved but nothing appended: not terminated yet */
+        lm_buf_free(&b);
+        return strdup("");
+    }
     return lm_buf_take(&b);
 }
