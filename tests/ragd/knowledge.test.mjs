@@ -119,6 +119,23 @@ try {
   check((await fetch(base + '/api/v1/knowledge/search')).status === 405, 'GET on a POST route → 405');
   const page = await fetch(base + '/some/client/route');
   check(page.status === 200 && /text\/html/.test(page.headers.get('content-type')), 'unknown page path → index.html');
+  // the chat page: gzip when accepted, ETag and 304, no-cache for the page, immutable assets
+  const root = await fetch(base + '/', { headers: { 'accept-encoding': 'gzip' } });
+  const pageHtml = await root.text();
+  const etag = root.headers.get('etag');
+  check(root.status === 200 && root.headers.get('content-encoding') === 'gzip' && etag && /<html/i.test(pageHtml),
+    'GET / gzip + etag: ' + JSON.stringify([...root.headers]));
+  check(/no-cache/.test(root.headers.get('cache-control')), 'the page is revalidated');
+  const again = await fetch(base + '/', { headers: { 'if-none-match': etag } });
+  check(again.status === 304, 'If-None-Match → 304: ' + again.status);
+  const asset = pageHtml.match(/\/assets\/[^"']+\.js/);
+  if (asset) {
+    const a = await fetch(base + asset[0]);
+    check(a.status === 200 && /immutable/.test(a.headers.get('cache-control')) && /javascript/.test(a.headers.get('content-type')),
+      'asset headers: ' + JSON.stringify([...a.headers]));
+  }
+  const trav = await fetch(base + '/assets/..%2f..%2fetc%2fpasswd');
+  check(!(await trav.text()).includes('root:'), 'no path traversal');
 
   // the WebSocket needs the key too: without a header, the first message must authenticate
   const { Chat } = await import('./lib.mjs');
