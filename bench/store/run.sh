@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# bench/store/run.sh — embedded SQLite store benchmark (release build of liblm.a).
+# Prints a Markdown table for bench/RESULTS.md. Usage: bench/store/run.sh [N...] (default 10000 100000)
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+cd "$ROOT"
+make -s MODE=rel build/rel/liblm.a
+OUT=build/rel/bench/store_bench
+mkdir -p "$(dirname "$OUT")"
+cc -std=c11 -D_GNU_SOURCE -O2 -Iinclude -Isrc -pthread -o "$OUT" bench/store/store_bench.c build/rel/liblm.a \
+  -lsqlite3 -lutf8proc -lcurl -lpq -lm -lpthread
+TMPD=$(mktemp -d /tmp/storebench.XXXXXX)
+trap 'rm -rf "$TMPD"' EXIT
+echo "machine: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(nproc) cores, SQLite $(sqlite3 --version 2>/dev/null | cut -d' ' -f1)"
+echo
+echo "| chunks | ingest (embeddings given) | cold open | vector top-10 p50 ms | p95 ms | keyword top-10 p50 ms | p95 ms |"
+echo "|---|---|---|---|---|---|---|"
+for n in "${@:-10000 100000}"; do
+  for m in $n; do "$OUT" "$TMPD" "$m" 384; done
+done
