@@ -26,7 +26,13 @@ struct lm_store_open_params {
     const char *model_name;   /* embedding model id recorded in the store */
     int dim;                  /* embedding dimension */
     bool migrate;             /* apply pending migrations at open (default path: true) */
-    int pool_size;            /* connections (postgres); 0 = 8 */
+    int pool_size;            /* connections (postgres); 0 = $RAG_PG_POOL_SIZE, else 8 */
+    const char *pg_index;     /* postgres ANN index: "ivfflat" (the seed's, default) or "hnsw" */
+    int pg_probes;            /* ivfflat.probes per query (recall vs speed); 0 = 10 */
+    int pg_ef_search;         /* hnsw.ef_search per query; 0 = 100 */
+    int pg_exact_below;       /* search exactly (no index) while the table has fewer rows:
+                                 exact is cheap there and recalls everything; 0 = 20000,
+                                 negative = always use the index once it is built */
 };
 
 /* Opens (creating when needed) the store at params->url. *out must be freed with
@@ -86,6 +92,13 @@ int lm_store_counts(struct lm_store *s, struct lm_store_counts *out, struct lm_e
 
 /* Cheap liveness check for /api/v1/health (opens/pings a connection). */
 int lm_store_ping(struct lm_store *s, struct lm_error *err);
+
+/* Rebuilds the approximate vector index (postgres ivfflat, whose lists are fixed when it is
+ * built: an index built on few rows recalls badly). Stores without one return 0.
+ * ragd also calls it after ingestion when the table has grown enough (>= 10 x lists rows and
+ * doubled since the last build). *rebuilt (may be NULL) says whether anything was done;
+ * force = false applies that growth rule, true rebuilds anyway (`ragd reindex`). */
+int lm_store_reindex(struct lm_store *s, bool force, bool *rebuilt, struct lm_error *err);
 
 /* Migrations (ragd migrate up|down|status): apply all pending, revert the last one, or print
  * the applied/pending list into a caller buffer. Stores without migrations return 0. */

@@ -23,6 +23,8 @@ struct lm_store_ops {
                           struct lm_error *err);
     int (*counts)(struct lm_store *s, struct lm_store_counts *out, struct lm_error *err);
     int (*ping)(struct lm_store *s, struct lm_error *err);
+    /* optional (NULL: nothing to rebuild) */
+    int (*reindex)(struct lm_store *s, bool force, bool *rebuilt, struct lm_error *err);
 };
 
 struct lm_store {
