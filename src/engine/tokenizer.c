@@ -13,11 +13,16 @@
 
 /* ---- string map ------------------------------------------------------------------------ */
 
-/* FNV-1a over the bytes. */
+/* FNV-1a over the bytes, then a murmur3 finaliser so the low bits (the table index) mix well. */
 static uint32_t hash_bytes(const char *s, size_t n)
 {
     uint32_t h = 2166136261u;
     for (size_t i = 0; i < n; i++) h = (h ^ (unsigned char)s[i]) * 16777619u;
+    h ^= h >> 16;
+    h *= 0x85ebca6bu;
+    h ^= h >> 13;
+    h *= 0xc2b2ae35u;
+    h ^= h >> 16;
     return h;
 }
 
@@ -34,16 +39,17 @@ static int strmap_init(struct lm__strmap *m, size_t n, const char *const *keys, 
     return 0;
 }
 
-/* Looks key up; returns its value or -1. */
+/* Looks key up; returns its value or -1. The stored hash avoids touching the key memory of
+ * other entries on a probe. */
 static int32_t strmap_get(const struct lm__strmap *m, const char *k, size_t n)
 {
     if (!m->slots) return -1;
-    uint32_t i = hash_bytes(k, n) & m->mask;
+    uint32_t h = hash_bytes(k, n), i = h & m->mask;
     for (;;) {
-        uint32_t v = m->slots[i];
-        if (!v) return -1;
-        v--;
-        if (m->lens[v] == n && memcmp(m->keys[v], k, n) == 0) return (int32_t)v;
+        uint64_t s = m->slots[i];
+        if (!s) return -1;
+        uint32_t v = (uint32_t)s - 1;
+        if ((uint32_t)(s >> 32) == h && m->lens[v] == n && memcmp(m->keys[v], k, n) == 0) return (int32_t)v;
         i = (i + 1) & m->mask;
     }
 }
@@ -54,15 +60,15 @@ static int32_t strmap_put(struct lm__strmap *m, uint32_t v)
 {
     const char *k = m->keys[v];
     size_t n = m->lens[v];
-    uint32_t i = hash_bytes(k, n) & m->mask;
+    uint32_t h = hash_bytes(k, n), i = h & m->mask;
     for (;;) {
-        uint32_t s = m->slots[i];
+        uint64_t s = m->slots[i];
         if (!s) {
-            m->slots[i] = v + 1;
+            m->slots[i] = (uint64_t)h << 32 | (v + 1);
             return -1;
         }
-        s--;
-        if (m->lens[s] == n && memcmp(m->keys[s], k, n) == 0) return (int32_t)s;
+        uint32_t o = (uint32_t)s - 1;
+        if ((uint32_t)(s >> 32) == h && m->lens[o] == n && memcmp(m->keys[o], k, n) == 0) return (int32_t)o;
         i = (i + 1) & m->mask;
     }
 }
@@ -504,13 +510,26 @@ static int frags_push(struct frags *f, int32_t id, size_t off, size_t len)
 static int partition(const struct lm_tokenizer *t, const char *text, size_t len, bool parse_special, struct frags *f)
 {
     if (frags_push(f, -1, 0, len) < 0) return LM_ENOMEM;
+    /* which byte pairs occur in the text: vocabularies with thousands of special tokens
+     * (<unused123>...) then cost one bit test each instead of a scan of the text */
+    uint8_t *pairs = len >= 2 ? calloc(65536 / 8, 1) : NULL;
+    if (len >= 2 && !pairs) return LM_ENOMEM;
+    for (size_t i = 0; i + 1 < len; i++) {
+        unsigned v = (unsigned)(unsigned char)text[i] << 8 | (unsigned char)text[i + 1];
+        pairs[v >> 3] |= (uint8_t)(1u << (v & 7));
+    }
     struct frags nf = {0};
     for (int k = 0; k < t->n_special; k++) {
         int32_t id = t->special[k];
         if (!parse_special && (t->attr[id] & (LM__ATTR_CONTROL | LM__ATTR_UNKNOWN))) continue;
         const char *st = t->text[id];
         size_t sl = t->len[id];
-        if (sl > len || !memmem(text, len, st, sl)) continue;
+        if (sl > len) continue;
+        if (sl >= 2) {
+            unsigned v = (unsigned)(unsigned char)st[0] << 8 | (unsigned char)st[1];
+            if (!(pairs[v >> 3] & (1u << (v & 7)))) continue;
+        }
+        if (!memmem(text, len, st, sl)) continue;
         nf.n = 0;
         for (size_t i = 0; i < f->n; i++) {
             struct frag fr = f->v[i];
@@ -537,9 +556,11 @@ static int partition(const struct lm_tokenizer *t, const char *text, size_t len,
         nf = tmp;
     }
     free(nf.v);
+    free(pairs);
     return 0;
 oom:
     free(nf.v);
+    free(pairs);
     return LM_ENOMEM;
 }
 

@@ -78,7 +78,7 @@ enum lm__pre {
 
 /* Open-addressing string -> int map (keys borrowed from the owner). */
 struct lm__strmap {
-    uint32_t *slots;         /* value index + 1, 0 = empty */
+    uint64_t *slots;         /* hash << 32 | (value index + 1); 0 = empty */
     uint32_t mask;
     const char *const *keys; /* keys[v] */
     const uint32_t *lens;

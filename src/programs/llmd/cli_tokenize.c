@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "cli.h"
 #include "lm/buf.h"
@@ -12,8 +13,15 @@
 
 static int usage(void)
 {
-    fprintf(stderr, "usage: llmd tokenize -m MODEL (-p TEXT | -f FILE) [--special] [--no-bos] [--pieces]\n");
+    fprintf(stderr, "usage: llmd tokenize -m MODEL (-p TEXT | -f FILE) [--special] [--no-bos] [--pieces] [--time]\n");
     return 2;
+}
+
+static double now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
 }
 
 /* Reads a whole file into b; 0 or -1. */
@@ -37,7 +45,7 @@ static int read_file(const char *path, struct lm_buf *b)
 int llmd_cmd_tokenize(int argc, char **argv)
 {
     const char *model = NULL, *prompt = NULL, *file = NULL;
-    bool special = false, no_bos = false, pieces = false;
+    bool special = false, no_bos = false, pieces = false, timing = false;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if ((!strcmp(a, "-m") || !strcmp(a, "--model")) && i + 1 < argc) model = argv[++i];
@@ -46,6 +54,7 @@ int llmd_cmd_tokenize(int argc, char **argv)
         else if (!strcmp(a, "--special")) special = true;
         else if (!strcmp(a, "--no-bos")) no_bos = true;
         else if (!strcmp(a, "--pieces")) pieces = true;
+        else if (!strcmp(a, "--time")) timing = true;
         else return usage();
     }
     if (!model || (!prompt && !file) || (prompt && file)) return usage();
@@ -66,16 +75,22 @@ int llmd_cmd_tokenize(int argc, char **argv)
     int32_t *ids = NULL;
     size_t n = 0;
     int code = 1;
+    double t0 = now_ms();
     if (lm_gguf_open(model, &g, &err) < 0 || lm_tokenizer_from_gguf(g, &t, &err) < 0) {
         fprintf(stderr, "llmd tokenize: %s: %s\n", model, err.msg);
         goto done;
     }
     lm_gguf_close(g);
     g = NULL;
+    double t1 = now_ms();
     if (lm_tokenize(t, text.data ? text.data : "", text.len, !no_bos, special, &ids, &n, &err) < 0) {
         fprintf(stderr, "llmd tokenize: %s\n", err.msg);
         goto done;
     }
+    double t2 = now_ms();
+    /* --time: load and tokenisation times on stderr (for the speed bench) */
+    if (timing)
+        fprintf(stderr, "load_ms=%.1f tokenize_ms=%.1f bytes=%zu tokens=%zu\n", t1 - t0, t2 - t1, text.len, n);
     struct lm_buf line = {0};
     for (size_t i = 0; i < n; i++) {
         if (i) lm_buf_append_char(&line, ' ');
