@@ -5,6 +5,7 @@ import { renderMarkdown } from './markdown'
 import { useT } from './i18n'
 import type { Chat, Msg } from './useChat'
 import type { Source } from './socket'
+import type { Health } from './api'
 
 function snippet(text: string | undefined, n = 160): string {
   const s = (text ?? '').replace(/\s+/g, ' ').trim()
@@ -162,7 +163,7 @@ function ConnBanner({ chat }: { chat: Chat }) {
   return null
 }
 
-export function ChatPage({ chat }: { chat: Chat }) {
+export function ChatPage({ chat, health }: { chat: Chat; health: Health | null }) {
   const t = useT()
   const [input, setInput] = useState('')
   const logRef = useRef<HTMLDivElement>(null)
@@ -205,6 +206,16 @@ export function ChatPage({ chat }: { chat: Chat }) {
         {t.navChat}
       </h1>
       <ConnBanner chat={chat} />
+      {health && health.llm && !health.llm.ok && (
+        <div className="banner warn" role="status">
+          {t.llmDown(health.llm.error ?? '')}
+        </div>
+      )}
+      {health && (health.store?.ok === false || health.embedder?.ok === false) && (
+        <div className="banner warn" role="status">
+          {t.storeDown(health.store?.error ?? health.embedder?.error ?? '')}
+        </div>
+      )}
       <div
         className="log"
         ref={logRef}
@@ -222,6 +233,9 @@ export function ChatPage({ chat }: { chat: Chat }) {
           <div className="empty">
             <h2>{t.chatEmptyTitle}</h2>
             <p>{t.chatEmptyHint}</p>
+            {health?.llm?.ok && health.llm.model && (
+              <p className="model-info">{t.modelInfo(health.llm.model, health.store?.documents ?? 0, health.store?.chunks ?? 0)}</p>
+            )}
           </div>
         ) : (
           chat.messages.map((m) => <Message key={m.id} m={m} />)

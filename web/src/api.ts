@@ -127,3 +127,20 @@ export function uploadFile(
     xhr.send(form)
   })
 }
+
+export interface Health {
+  status?: 'ok' | 'degraded' | 'error'
+  store?: { ok: boolean; kind?: string; documents?: number; chunks?: number; error?: string }
+  llm?: { ok: boolean; base_url?: string; model?: string; n_ctx?: number; error?: string }
+  embedder?: { ok: boolean; model?: string; dim?: number; error?: string }
+}
+
+// GET /api/v1/health; its body is read whatever the status (503 still says what is wrong).
+export async function health(): Promise<Health | null> {
+  try {
+    const r = await fetch('/api/v1/health', { headers: { Accept: 'application/json' } })
+    return (await r.json()) as Health
+  } catch {
+    return null
+  }
+}

@@ -6,6 +6,7 @@ import { ChatPage } from './ChatPage'
 import { KnowledgePage } from './KnowledgePage'
 import { LangContext, STRINGS, initialLang, type Lang } from './i18n'
 import { useChat } from './useChat'
+import { health as fetchHealth, type Health } from './api'
 import './styles.css'
 
 type Page = 'chat' | 'knowledge'
@@ -64,6 +65,19 @@ function App() {
   const [theme, setTheme] = useState<Theme>(() => load('ragd.theme', THEMES, 'system'))
   const chat = useChat()
   const t = STRINGS[lang]
+  const [health, setHealth] = useState<Health | null>(null)
+  const errors = chat.messages.filter((m) => m.state === 'error').length
+
+  // Server health (LLM reachable, store, embedder): checked when the socket (re)opens, when the
+  // chat page is shown and after each chat error, so a banner can say what is wrong.
+  useEffect(() => {
+    if (chat.conn.kind !== 'open' || page !== 'chat') return
+    let live = true
+    void fetchHealth().then((h) => live && setHealth(h))
+    return () => {
+      live = false
+    }
+  }, [chat.conn.kind, page, errors])
 
   useEffect(() => {
     const onPop = () => setPage(pageFromPath(location.pathname))
@@ -146,7 +160,7 @@ function App() {
         </div>
       </header>
       <main id="main" className={'page-' + page}>
-        {page === 'chat' ? <ChatPage chat={chat} /> : <KnowledgePage />}
+        {page === 'chat' ? <ChatPage chat={chat} health={health} /> : <KnowledgePage />}
       </main>
     </LangContext.Provider>
   )
