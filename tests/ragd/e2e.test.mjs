@@ -9,7 +9,7 @@ import path from 'node:path';
 import { BIN, Chat, FIXTURES, RELBIN, TMP, check, freePort, log, postJson, ragdEnv, skip, start, stop, waitHttp }
   from './lib.mjs';
 
-const N_PREDICT = 1500;
+const N_PREDICT = 300;
 for (const b of ['llmd', 'gguf-synth']) if (!fs.existsSync(path.join(RELBIN, b))) skip(`${RELBIN}/${b} not built (make)`);
 if (!fs.existsSync(path.join(FIXTURES, 'llama-2-tiny-random.gguf'))) skip('fixtures missing (LM_FIXTURES)');
 
