@@ -21,10 +21,14 @@
 
 #include "store/store_impl.h"
 
-/* Row-major vectors of every chunk, in chunk id order. */
+/* Every chunk's vector, L2-normalised and stored as IEEE half floats (row-major, chunk id
+ * order): a scan reads 2 bytes per dimension instead of 4. Half precision changes a cosine by at
+ * most LM__SQ_F16_MARGIN/2, so the scan returns every row within that margin of the k-th best
+ * and the caller rescores those exactly from the f32 BLOBs: the result is the exact top-k. */
+#define LM__SQ_F16_MARGIN 2.5e-3f
+
 struct lm__sq_matrix {
-    float *vec;          /* [cap][dim] */
-    float *inv_norm;     /* [cap] 1/|row| (0 for a zero row) */
+    uint16_t *vec;       /* [cap][dim] half floats of v/|v| (zeros for a zero vector) */
     int64_t *chunk_id;   /* [cap] */
     int64_t *doc_id;     /* [cap] */
     size_t n, cap;
@@ -66,8 +70,13 @@ int lm__sq_matrix_append(struct lm__sq_matrix *m, const int64_t *chunk_ids, int6
 void lm__sq_matrix_remove_doc(struct lm__sq_matrix *m, int64_t doc_id);
 /* Replaces the matrix with the chunks table as read by db (one read transaction). */
 int lm__sq_matrix_load(struct lm__sq_matrix *m, sqlite3 *db, struct lm_error *err);
-/* Exact top-k by cosine: fills ids/scores (best first), returns how many (<= k). */
-size_t lm__sq_matrix_topk(const struct lm__sq_matrix *m, const float *q, int k, int64_t *ids, double *scores);
+/* Candidates for the exact top-k by cosine: every row whose half-precision score is within
+ * LM__SQ_F16_MARGIN of the k-th best (at least min(k, n) rows), best first. *ids is new
+ * (free()), *n its length. LM_ENOMEM on failure. */
+int lm__sq_matrix_candidates(const struct lm__sq_matrix *m, const float *q, int k, int64_t **ids, size_t *n);
+/* Round-to-nearest-even conversions (exposed for tests). */
+uint16_t lm__sq_f32_to_f16(float f);
+float lm__sq_f16_to_f32(uint16_t h);
 /* Makes sure the matrix reflects the database as seen by db (reloads on a generation change).
  * Called without mlock held. */
 int lm__sq_matrix_sync(struct lm__sq_store *s, sqlite3 *db, struct lm_error *err);

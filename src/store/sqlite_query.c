@@ -1,4 +1,5 @@
 /* sqlite_query.c — reading the embedded store: vector and keyword search, list, counts, ping. */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <utf8proc.h>
@@ -56,52 +57,107 @@ static int collect_hits(sqlite3 *db, sqlite3_stmt *st, int k, struct lm_hit **ou
     return 0;
 }
 
-/* Exact top-k by cosine over the in-memory matrix, then the rows' text from the database. */
+struct scored {
+    int64_t id;
+    double score;
+};
+
+static int scored_cmp(const void *a, const void *b)
+{
+    const struct scored *x = a, *y = b;
+    if (x->score != y->score) return x->score > y->score ? -1 : 1;
+    return x->id < y->id ? -1 : x->id > y->id;
+}
+
+/* Exact cosine of query (with 1/|query| = qinv) against the f32 BLOB of chunk id; a row
+ * deleted meanwhile gets -inf. */
+static int exact_score(sqlite3 *db, sqlite3_stmt *st, const float *query, double qinv, int dim, int64_t id,
+                       double *out, struct lm_error *err)
+{
+    sqlite3_bind_int64(st, 1, id);
+    int rc = sqlite3_step(st);
+    *out = -INFINITY;
+    if (rc == SQLITE_ROW) {
+        const unsigned char *blob = sqlite3_column_blob(st, 0);
+        if (blob && sqlite3_column_bytes(st, 0) == dim * (int)sizeof(float)) {
+            double dot = 0, ss = 0;
+            for (int j = 0; j < dim; j++) {
+                float v;
+                memcpy(&v, blob + (size_t)j * sizeof v, sizeof v); /* BLOBs need not be aligned */
+                dot += (double)v * query[j];
+                ss += (double)v * v;
+            }
+            *out = ss > 0 && qinv > 0 ? dot * qinv / sqrt(ss) : 0.0;
+        }
+    } else if (rc != SQLITE_DONE) {
+        sqlite3_reset(st);
+        return lm__sq_err(db, err, "vector search");
+    }
+    sqlite3_reset(st);
+    return 0;
+}
+
+/* Exact top-k by cosine: half-precision candidates from the in-memory matrix, rescored from the
+ * stored f32 vectors, then the winners' text. */
 int lm__sq_search_vector(struct lm_store *st, const float *query, int k, struct lm_hit **out, size_t *n,
                          struct lm_error *err)
 {
     struct lm__sq_store *s = (struct lm__sq_store *)st;
     if (k > 10000) k = 10000;
-    int64_t *ids = malloc((size_t)k * sizeof *ids);
-    double *scores = malloc((size_t)k * sizeof *scores);
-    struct lm_hit *hits = calloc((size_t)k, sizeof *hits);
-    if (!ids || !scores || !hits) {
-        free(ids);
-        free(scores);
-        free(hits);
-        return lm_error_set(err, LM_ENOMEM, "sqlite: out of memory");
-    }
+    int dim = s->base.dim;
+    double qss = 0;
+    for (int j = 0; j < dim; j++) qss += (double)query[j] * query[j];
+    double qinv = qss > 0 && isfinite(qss) ? 1.0 / sqrt(qss) : 0.0;
     sqlite3 *db = lm__sq_conn_get(s);
+    int64_t *ids = NULL;
+    size_t nc = 0, cnt = 0;
+    struct scored *sc = NULL;
+    struct lm_hit *hits = NULL;
+    sqlite3_stmt *emb = NULL, *txt = NULL;
     int rc = lm__sq_matrix_sync(s, db, err);
-    size_t found = 0, cnt = 0;
     if (!rc) {
         pthread_rwlock_rdlock(&s->mlock);
-        found = lm__sq_matrix_topk(&s->m, query, k, ids, scores);
+        rc = lm__sq_matrix_candidates(&s->m, query, k, &ids, &nc);
         pthread_rwlock_unlock(&s->mlock);
+        if (rc) rc = lm_error_set(err, LM_ENOMEM, "sqlite: out of memory");
     }
-    sqlite3_stmt *q = NULL;
-    if (!rc && found &&
-        sqlite3_prepare_v2(db, "SELECT id, document_id, source, content, 0 FROM chunks WHERE id = ?1", -1, &q, NULL) !=
-            SQLITE_OK)
+    if (!rc && nc) {
+        sc = malloc(nc * sizeof *sc);
+        hits = calloc((size_t)k, sizeof *hits);
+        if (!sc || !hits) rc = lm_error_set(err, LM_ENOMEM, "sqlite: out of memory");
+    }
+    if (!rc && nc &&
+        (sqlite3_prepare_v2(db, "SELECT embedding FROM chunks WHERE id = ?1", -1, &emb, NULL) != SQLITE_OK ||
+         sqlite3_prepare_v2(db, "SELECT id, document_id, source, content, 0 FROM chunks WHERE id = ?1", -1, &txt,
+                            NULL) != SQLITE_OK))
         rc = lm__sq_err(db, err, "vector search");
-    for (size_t i = 0; i < found && !rc; i++) {
-        sqlite3_bind_int64(q, 1, ids[i]);
+    /* one read transaction: the rescoring and the text see the same snapshot */
+    if (!rc && nc) sqlite3_exec(db, "BEGIN", NULL, NULL, NULL);
+    for (size_t i = 0; i < nc && !rc; i++) {
+        sc[i].id = ids[i];
+        rc = exact_score(db, emb, query, qinv, dim, ids[i], &sc[i].score, err);
+    }
+    if (!rc && nc) qsort(sc, nc, sizeof *sc, scored_cmp);
+    for (size_t i = 0; i < nc && cnt < (size_t)k && !rc; i++) {
+        if (sc[i].score == -INFINITY) break; /* deleted since the scan */
+        sqlite3_bind_int64(txt, 1, sc[i].id);
         struct lm_hit *one = NULL;
         size_t got = 0;
-        rc = collect_hits(db, q, 1, &one, &got, err);
-        sqlite3_reset(q);
-        if (rc) break;
-        if (got) { /* a row deleted since the scan is skipped */
+        rc = collect_hits(db, txt, 1, &one, &got, err);
+        sqlite3_reset(txt);
+        if (!rc && got) {
             hits[cnt] = one[0];
-            hits[cnt].score = scores[i];
+            hits[cnt].score = sc[i].score;
             cnt++;
         }
         free(one);
     }
-    sqlite3_finalize(q);
+    if (nc) sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
+    sqlite3_finalize(emb);
+    sqlite3_finalize(txt);
     lm__sq_conn_put(s, db);
     free(ids);
-    free(scores);
+    free(sc);
     if (rc || cnt == 0) {
         lm_store_free_hits(hits, cnt);
         return rc;
