@@ -25,14 +25,17 @@ struct lm_store_open_params {
     const char *url;          /* "sqlite:data/ragd.db", "sqlite::memory:", "postgres://..." */
     const char *model_name;   /* embedding model id recorded in the store */
     int dim;                  /* embedding dimension */
-    bool migrate;             /* apply pending migrations at open (default path: true) */
-    int pool_size;            /* connections (postgres); 0 = $RAG_PG_POOL_SIZE, else 8 */
-    const char *pg_index;     /* postgres ANN index: "ivfflat" (the seed's, default) or "hnsw" */
-    int pg_probes;            /* ivfflat.probes per query (recall vs speed); 0 = 10 */
-    int pg_ef_search;         /* hnsw.ef_search per query; 0 = 100 */
+    bool migrate;             /* apply pending migrations at open (default path: true);
+                                 RAG_AUTO_MIGRATE=0 in the environment turns it off */
+    /* PostgreSQL settings; each unset (0/NULL) field takes the environment variable named in
+     * its comment, else its default. */
+    int pool_size;            /* connections; RAG_PG_POOL_SIZE, 8 (PGlite needs 1) */
+    const char *pg_index;     /* ANN index: "ivfflat" (the seed's, default) or "hnsw"; RAG_PG_INDEX */
+    int pg_probes;            /* ivfflat.probes per query (recall vs speed); RAG_PG_PROBES, 10 */
+    int pg_ef_search;         /* hnsw.ef_search per query; RAG_PG_EF_SEARCH, 100 */
     int pg_exact_below;       /* search exactly (no index) while the table has fewer rows:
-                                 exact is cheap there and recalls everything; 0 = 20000,
-                                 negative = always use the index once it is built */
+                                 exact is cheap there and recalls everything; RAG_PG_EXACT_BELOW,
+                                 20000; negative = use the index as soon as it is built */
 };
 
 /* Opens (creating when needed) the store at params->url. *out must be freed with

@@ -120,6 +120,16 @@ static int check_model(PGconn *c, const char *model, struct lm_error *err)
     return rc;
 }
 
+/* Integer environment variable, or def when unset or not a number. */
+static int env_int(const char *name, int def)
+{
+    const char *v = getenv(name);
+    char *end;
+    if (!v || !*v) return def;
+    long x = strtol(v, &end, 10);
+    return *end || x < -1000000000L || x > 1000000000L ? def : (int)x;
+}
+
 static void pg_close(struct lm_store *s)
 {
     struct pg_store *p = as_pg(s);
@@ -139,20 +149,25 @@ int lm__store_pg_open(const struct lm_store_open_params *prm, struct lm_store **
     if (!p) return lm_error_set(err, LM_ENOMEM, "postgres: out of memory");
     p->base.ops = &pg_ops;
     p->base.dim = prm->dim;
-    p->hnsw = prm->pg_index && !strcmp(prm->pg_index, "hnsw");
-    p->exact_below = prm->pg_exact_below == 0 ? 20000 : prm->pg_exact_below < 0 ? 0 : prm->pg_exact_below;
-    if (prm->pg_index && *prm->pg_index && !p->hnsw && strcmp(prm->pg_index, "ivfflat")) {
+    /* unset parameters fall back to the documented environment variables (store.h) */
+    const char *index = prm->pg_index && *prm->pg_index ? prm->pg_index : getenv("RAG_PG_INDEX");
+    int probes = prm->pg_probes > 0 ? prm->pg_probes : env_int("RAG_PG_PROBES", 10);
+    int ef_search = prm->pg_ef_search > 0 ? prm->pg_ef_search : env_int("RAG_PG_EF_SEARCH", 100);
+    long long exact_below = prm->pg_exact_below ? prm->pg_exact_below : env_int("RAG_PG_EXACT_BELOW", 20000);
+    const char *auto_migrate = getenv("RAG_AUTO_MIGRATE");
+    bool migrate = prm->migrate && !(auto_migrate && (!strcmp(auto_migrate, "0") || !strcmp(auto_migrate, "false")));
+    p->hnsw = index && !strcmp(index, "hnsw");
+    p->exact_below = exact_below < 0 ? 0 : exact_below;
+    if (index && *index && !p->hnsw && strcmp(index, "ivfflat")) {
         free(p);
-        return lm_error_set(err, LM_EINVAL, "postgres: RAG_PG_INDEX must be ivfflat or hnsw (got \"%s\")", prm->pg_index);
+        return lm_error_set(err, LM_EINVAL, "postgres: RAG_PG_INDEX must be ivfflat or hnsw (got \"%s\")", index);
     }
     char session[160];
     snprintf(session, sizeof session,
              "SET ivfflat.probes = %d; SET hnsw.ef_search = %d; SET pg_trgm.word_similarity_threshold = 0.3",
-             prm->pg_probes > 0 ? prm->pg_probes : 10, prm->pg_ef_search > 0 ? prm->pg_ef_search : 100);
-    /* RAG_PG_POOL_SIZE: a server that takes one connection at a time (PGlite) needs 1 */
-    int pool_size = prm->pool_size;
-    const char *env_pool = getenv("RAG_PG_POOL_SIZE");
-    if (pool_size <= 0 && env_pool && atoi(env_pool) > 0) pool_size = atoi(env_pool);
+             probes, ef_search);
+    /* a server that takes one connection at a time (PGlite) needs RAG_PG_POOL_SIZE=1 */
+    int pool_size = prm->pool_size > 0 ? prm->pool_size : env_int("RAG_PG_POOL_SIZE", 8);
     int rc = lm__pg_pool_init(&p->pool, prm->url, pool_size, session, err);
     if (rc < 0) {
         free(p);
@@ -160,7 +175,7 @@ int lm__store_pg_open(const struct lm_store_open_params *prm, struct lm_store **
     }
     PGconn *c = lm__pg_get(&p->pool, err);
     if (!c) rc = LM_EIO;
-    if (rc == 0 && prm->migrate) rc = lm__pg_migrate_conn(c, "up", prm->dim, NULL, err);
+    if (rc == 0 && migrate) rc = lm__pg_migrate_conn(c, "up", prm->dim, NULL, err);
     if (rc == 0) rc = check_dimension(c, prm->dim, err);
     if (rc == 0) rc = check_model(c, prm->model_name, err);
     if (rc == 0 && p->hnsw)

@@ -6,6 +6,7 @@
 
 int ragd_cmd_pull(int argc, char **argv);        /* cmd_pull.c */
 int ragd_cmd_migrate(int argc, char **argv);     /* cmd_migrate.c */
+int ragd_cmd_reindex(int argc, char **argv);     /* cmd_migrate.c */
 int ragd_cmd_serve(int argc, char **argv);       /* serve.c */
 int ragd_cmd_ask(int argc, char **argv);         /* cmd_ask.c */
 int ragd_cmd_ingest(int argc, char **argv);      /* cmd_ingest.c */

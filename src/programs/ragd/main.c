@@ -13,6 +13,7 @@ static void usage(FILE *f)
           "  ingest FILE...     add documents (.txt .md .html .pdf)\n"
           "  pull               download a model from the Hugging Face Hub\n"
           "  migrate up|down|status   database migrations\n"
+          "  reindex            rebuild the store's approximate vector index\n"
           "Each command takes --help. Settings come from the environment and .env (see ragd serve --help).\n",
           f);
 }
@@ -30,6 +31,7 @@ int main(int argc, char **argv)
     if (!strcmp(cmd, "serve")) return ragd_cmd_serve(argc - 1, argv + 1);
     if (!strcmp(cmd, "pull")) return ragd_cmd_pull(argc - 1, argv + 1);
     if (!strcmp(cmd, "migrate")) return ragd_cmd_migrate(argc - 1, argv + 1);
+    if (!strcmp(cmd, "reindex")) return ragd_cmd_reindex(argc - 1, argv + 1);
     if (!strcmp(cmd, "ask")) return ragd_cmd_ask(argc - 1, argv + 1);
     if (!strcmp(cmd, "ingest")) return ragd_cmd_ingest(argc - 1, argv + 1);
     if (!strcmp(cmd, "extract-pdf")) return ragd_cmd_extract_pdf(argc - 1, argv + 1);
