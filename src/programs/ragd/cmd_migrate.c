@@ -45,7 +45,7 @@ static int find_dim(const struct ragd_config *c, const char *flag, char *msg, si
         snprintf(key, sizeof key, "%.*s.embedding_length", (int)arch.len, arch.ptr);
         if (lm_gguf_get_u32(g, key, &dim) == 0 && dim > 0) rc = (int)dim;
     }
-    if (rc < 0) snprintf(msg, cap, "ragd: %s: no embedding length in the model (give --dim N)", path);
+    if (rc < 0) snprintf(msg, cap, "ragd: %.300s: no embedding length in the model (give --dim N)", path);
     lm_gguf_close(g);
     return rc;
 }
