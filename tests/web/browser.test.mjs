@@ -255,6 +255,8 @@ try {
   await page.getByRole('link', { name: 'Chat' }).click()
   await page.waitForURL(`${BASE}/`)
   await page.locator('.conn.open').waitFor()
+  await page.getByText(/^Model chat · 3 documents, \d+ chunks$/).waitFor()
+  await page.screenshot({ path: join(OUT, 'chat-empty.png') })
   await page.evaluate(() => {
     // Record the answer's text at every DOM change while it streams.
     window.__lengths = []
@@ -377,6 +379,23 @@ try {
   await input.press('Enter')
   await page.locator('.msg.assistant').last().and(page.locator('[data-state="done"]')).waitFor({ timeout: 60_000 })
   log('reconnected')
+
+  // -- the LLM goes away: the error shows inline (no alert) and a banner says what is wrong --
+  page.on('dialog', (d) => {
+    consoleErrors.push(`dialog: ${d.message()}`)
+    void d.dismiss()
+  })
+  await stopProc(llmd)
+  await input.fill('Are you there?')
+  await input.press('Enter')
+  const failed = page.locator('.msg.assistant').last()
+  await failed.and(page.locator('[data-state="error"]')).waitFor({ timeout: 30_000 })
+  assert.match(await failed.locator('.inline-error').innerText(), /^Error: \S/)
+  await page.getByText('The language model is not reachable', { exact: false }).waitFor({ timeout: 15_000 })
+  await page.screenshot({ path: join(OUT, 'chat-llm-down.png') })
+  await input.fill('Still usable?')
+  await input.press('Enter')
+  await page.locator('.msg.assistant').last().and(page.locator('[data-state="error"]')).waitFor({ timeout: 30_000 })
 
   // -- hostile Markdown from the model stays inert (socket answered by the test: a real model
   //    cannot be made to write this) --

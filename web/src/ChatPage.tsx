@@ -175,6 +175,16 @@ export function ChatPage({ chat, health }: { chat: Chat; health: Health | null }
     const el = logRef.current
     if (el && stick.current) el.scrollTop = el.scrollHeight
   }, [chat.messages])
+  // A banner appearing (or the window shrinking) makes the list shorter: stay at the bottom.
+  useEffect(() => {
+    const el = logRef.current
+    if (!el || typeof ResizeObserver === 'undefined') return
+    const ro = new ResizeObserver(() => {
+      if (stick.current) el.scrollTop = el.scrollHeight
+    })
+    ro.observe(el)
+    return () => ro.disconnect()
+  }, [])
 
   useEffect(() => inputRef.current?.focus(), [])
 
