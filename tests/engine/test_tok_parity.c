@@ -4,6 +4,7 @@
  * Llama 3 BPE, BERT WordPiece (the fixtures), Llama 3 with the qwen2 pre-tokenizer, and Llama 2
  * SPM with add_space_prefix = false (a fixture with the same metadata changes the goldens used). */
 #include <cjson/cJSON.h>
+#include <dirent.h>
 
 #include "lm/gguf.h"
 #include "lm/tokenizer.h"
@@ -57,6 +58,29 @@ static int32_t *json_ids(const cJSON *arr, size_t *n)
 
 static int g_texts, g_checks;
 
+/* The tokenizer spec of each fixture, read once (variants change fields of a copy). */
+static struct {
+    char name[128];
+    struct lm_gguf *g;
+    struct lm_tokenizer_spec spec;
+} g_fix[4];
+
+static const struct lm_tokenizer_spec *fixture_spec(const char *file)
+{
+    int i = 0;
+    for (; i < 4 && g_fix[i].g; i++)
+        if (!strcmp(g_fix[i].name, file)) return &g_fix[i].spec;
+    ASSERT(i < 4);
+    struct lm_error err = {0};
+    if (lm_gguf_open(lm_test_fixture(file), &g_fix[i].g, &err) < 0) {
+        printf("SKIP: fixture %s: %s\n", file, err.msg);
+        exit(77);
+    }
+    snprintf(g_fix[i].name, sizeof g_fix[i].name, "%s", file);
+    ASSERT_OK(lm_tokenizer_spec_from_gguf(g_fix[i].g, &g_fix[i].spec, &err));
+    return &g_fix[i].spec;
+}
+
 /* Runs one golden file; returns the number of mismatches. */
 static int run_vocab(const char *name)
 {
@@ -67,20 +91,13 @@ static int run_vocab(const char *name)
     cJSON *root = cJSON_Parse(js);
     ASSERT(root != NULL);
     const char *file = cJSON_GetObjectItem(root, "file")->valuestring;
-    struct lm_gguf *g = NULL;
     struct lm_error err = {0};
-    if (lm_gguf_open(lm_test_fixture(file), &g, &err) < 0) {
-        printf("SKIP: fixture %s: %s\n", file, err.msg);
-        exit(77);
-    }
-    struct lm_tokenizer_spec spec;
-    ASSERT_OK(lm_tokenizer_spec_from_gguf(g, &spec, &err));
+    struct lm_tokenizer_spec spec = *fixture_spec(file);
     const cJSON *variant = cJSON_GetObjectItem(root, "variant");
     const cJSON *kv;
     cJSON_ArrayForEach(kv, variant) {
         if (!strcmp(kv->string, "tokenizer.ggml.pre")) {
-            free((void *)spec.pre);
-            spec.pre = strdup(kv->valuestring);
+            spec.pre = cJSON_IsString(kv) ? kv->valuestring : NULL;
         } else if (!strcmp(kv->string, "tokenizer.ggml.add_bos_token")) {
             spec.add_bos = cJSON_IsTrue(kv);
         } else if (!strcmp(kv->string, "tokenizer.ggml.add_space_prefix")) {
@@ -91,8 +108,6 @@ static int run_vocab(const char *name)
     }
     struct lm_tokenizer *t = NULL;
     if (lm_tokenizer_from_spec(&spec, &t, &err) < 0) LM_FAIL_("%s: %s", name, err.msg);
-    lm_tokenizer_spec_free(&spec);
-    lm_gguf_close(g);
 
     ASSERT_EQ(lm_tokenizer_bos(t), cJSON_GetObjectItem(root, "bos")->valuedouble);
     ASSERT_EQ(lm_tokenizer_eos(t), cJSON_GetObjectItem(root, "eos")->valuedouble);
@@ -162,12 +177,39 @@ static int run_vocab(const char *name)
     return bad;
 }
 
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
 int main(void)
 {
-    static const char *const vocabs[] = {"llama2_spm", "llama3_bpe", "bert_wpm", "qwen2_bpe", "spm_nospace"};
+    /* every tests/parity/tok_golden_<name>.json */
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%s/tests/parity", lm_test_env("LM_ROOT", "."));
+    DIR *d = opendir(dir);
+    ASSERT(d != NULL);
+    char *names[64];
+    int nn = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) && nn < 64) {
+        size_t l = strlen(e->d_name);
+        if (strncmp(e->d_name, "tok_golden_", 11) || l < 16 || strcmp(e->d_name + l - 5, ".json")) continue;
+        names[nn++] = strndup(e->d_name + 11, l - 16);
+    }
+    closedir(d);
+    ASSERT(nn >= 5);
+    qsort(names, (size_t)nn, sizeof *names, cmp_str);
     int bad = 0;
-    for (size_t i = 0; i < sizeof vocabs / sizeof *vocabs; i++) bad += run_vocab(vocabs[i]);
-    fprintf(stderr, "total: %d texts, %d checks, %d mismatches\n", g_texts, g_checks, bad);
+    for (int i = 0; i < nn; i++) {
+        bad += run_vocab(names[i]);
+        free(names[i]);
+    }
+    for (int i = 0; i < 4 && g_fix[i].g; i++) {
+        lm_tokenizer_spec_free(&g_fix[i].spec);
+        lm_gguf_close(g_fix[i].g);
+    }
+    fprintf(stderr, "total: %d vocabularies, %d texts, %d checks, %d mismatches\n", nn, g_texts, g_checks, bad);
     ASSERT_EQ(bad, 0);
     return 0;
 }

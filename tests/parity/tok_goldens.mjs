@@ -125,6 +125,7 @@ function writeVariant(src, dst, changes) {
   const out = [];
   const keep = kvs.filter((kv) => !(kv.key in changes));
   for (const [key, value] of Object.entries(changes)) {
+    if (value === null) continue;  // null removes the key
     if (typeof value === "string") keep.push({ key, type: 8, raw: encStr(value) });
     else if (typeof value === "boolean") keep.push({ key, type: 7, raw: Buffer.from([value ? 1 : 0]) });
     else throw new Error(`unsupported value for ${key}`);
@@ -154,6 +155,12 @@ const VOCABS = [
     variant: { "tokenizer.ggml.pre": "qwen2", "tokenizer.ggml.add_bos_token": false } },
   { name: "spm_nospace", file: "llama-2-tiny-random.gguf",
     variant: { "tokenizer.ggml.add_space_prefix": false } },
+  // the other pre-tokenizers on the Llama 3 vocabulary (same merges, different word splits)
+  ...[["gpt2", "gpt-2"], ["default", null], ["smollm", "smollm"], ["falcon", "falcon"], ["gpt4o", "gpt-4o"],
+      ["tekken", "tekken"], ["command_r", "command-r"], ["glm4", "glm4"], ["stablelm2", "stablelm2"]].map(([n, pre]) => ({
+    name: `pre_${n}`, file: "llama3-vocab-tiny.gguf",
+    variant: { "tokenizer.ggml.pre": pre, "tokenizer.ggml.add_bos_token": false },
+  })),
 ];
 
 const llama = await getLlama({ gpu: false, logLevel: "error" });
