@@ -6,6 +6,8 @@
 //   make                              # build/rel/bin/gguf-synth
 //   node tools/peer/gen-model-goldens.mjs
 //
+// A synth argument "@FIXTURES/x" names a shared fixture. `node gen-model-goldens.mjs a,b`
+// regenerates only the models named (the others are kept from the existing file).
 // Env: LM_FIXTURES (default ../shared/fixtures), GGUF_SYNTH (default build/rel/bin/gguf-synth).
 // Token ids are used directly (no tokenizer involved). Flash attention is off, the KV cache
 // f16 (llama.cpp's default type), one sequence, 2 threads.
@@ -25,6 +27,7 @@ const N_GEN = 32, N_TOP = 8;
 // The models: synth = gguf-synth arguments (the test regenerates them the same way).
 const shapeA = ["--n-embd", "64", "--n-head", "4", "--n-head-kv", "2", "--n-ff", "128", "--n-layer", "2", "--n-vocab", "512"];
 const shapeB = ["--n-embd", "128", "--n-head", "8", "--n-head-kv", "2", "--n-ff", "256", "--n-layer", "3", "--n-vocab", "640"];
+const shapeC = ["--n-embd", "256", "--n-head", "4", "--n-head-kv", "1", "--n-ff", "512", "--n-layer", "2", "--n-vocab", "600"];
 const synthPrompt = [1, 300, 301, 310, 420, 333, 290];
 const models = [
   { name: "llama-2-tiny-random", fixture: "llama-2-tiny-random.gguf", prompt: [1, 450, 4996, 17354, 1701, 29916, 432, 17204, 975, 278, 17366, 11203] },
@@ -36,18 +39,25 @@ const models = [
   { name: "llama-f16-B", synth: ["--arch", "llama", "--type", "f16", "--seed", "16", ...shapeB], prompt: synthPrompt },
   { name: "llama-f32-B", synth: ["--arch", "llama", "--type", "f32", "--seed", "17", ...shapeB], prompt: synthPrompt },
   { name: "llama-q8_0-A", synth: ["--arch", "llama", "--type", "q8_0", "--seed", "18", ...shapeA], prompt: synthPrompt },
+  { name: "llama-bf16-A", synth: ["--arch", "llama", "--type", "bf16", "--seed", "31", ...shapeA], prompt: synthPrompt },
+  { name: "llama-q4_1-A", synth: ["--arch", "llama", "--type", "q4_1", "--seed", "32", ...shapeA], prompt: synthPrompt },
+  { name: "llama-q4_k-C", synth: ["--arch", "llama", "--type", "q4_k", "--seed", "33", ...shapeC], prompt: synthPrompt },
+  { name: "llama-q6_k-C", synth: ["--arch", "llama", "--type", "q6_k", "--seed", "34", ...shapeC], prompt: synthPrompt },
+  { name: "llama-q8_0-vocab", synth: ["--arch", "llama", "--type", "q8_0", "--seed", "35", "--vocab-from", "@FIXTURES/llama-2-tiny-random.gguf", ...shapeA.slice(0, -2)],
+    prompt: [1, 450, 4996, 17354, 1701, 29916, 432, 17204, 975, 278, 17366, 11203] },
+  { name: "qwen2-f16-C", synth: ["--arch", "qwen2", "--type", "f16", "--seed", "23", ...shapeC], prompt: synthPrompt },
   { name: "qwen2-f32-A", synth: ["--arch", "qwen2", "--type", "f32", "--seed", "21", ...shapeA], prompt: synthPrompt },
   { name: "qwen2-q8_0-B", synth: ["--arch", "qwen2", "--type", "q8_0", "--seed", "22", ...shapeB], prompt: synthPrompt },
 ];
 
-const only = process.argv[2];
+const only = process.argv[2] ? process.argv[2].split(",") : null;
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "lm-goldens-"));
 const llama = await getLlama({ gpu: false, build: "never", logLevel: LlamaLogLevel.error });
 const old = fs.existsSync(out) ? JSON.parse(fs.readFileSync(out, "utf8")) : { models: [] };
 const result = { generator: "node-llama-cpp@3.21.1 (llama.cpp), flash attention off, f16 KV cache", n_gen: N_GEN, models: [] };
 
 for (const spec of models) {
-  if (only && spec.name !== only) {
+  if (only && !only.includes(spec.name)) {
     const prev = old.models.find((m) => m.name === spec.name);
     if (prev) result.models.push(prev);
     continue;
@@ -57,7 +67,7 @@ for (const spec of models) {
     file = path.join(fixtures, spec.fixture);
   } else {
     file = path.join(tmp, spec.name + ".gguf");
-    execFileSync(synth, [...spec.synth, "-o", file]);
+    execFileSync(synth, [...spec.synth.map((a) => a.replace("@FIXTURES", fixtures)), "-o", file]);
   }
   const model = await llama.loadModel({ modelPath: file });
   const ctx = await model.createContext({ contextSize: 256, batchSize: 256, threads: 2, flashAttention: false });
