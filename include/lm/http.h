@@ -76,6 +76,11 @@ const char *lm_http_header(const struct lm_http_req *req, const char *name);
 /* Query-string argument by name (decoded), or NULL. Borrowed likewise. */
 const char *lm_http_query(const struct lm_http_req *req, const char *name);
 
+/* True when the client has closed its connection while the handler is still working on a
+ * request that has no response yet (for long non-streamed answers; streams have
+ * lm_http_stream_gone). Looks at the socket without reading from it. */
+bool lm_http_req_gone(struct lm_http_req *req);
+
 /* Adds a response header for the coming response (before respond/stream_begin). */
 void lm_http_add_header(struct lm_http_req *req, const char *name, const char *value);
 

@@ -315,6 +315,17 @@ static int conn_fd(struct lm_http_conn *c)
     return ci ? ci->connect_fd : -1;
 }
 
+bool lm_http_req_gone(struct lm_http_req *req)
+{
+    struct lm_http_conn *c = req->_conn;
+    if (atomic_load(&c->gone)) return true;
+    pthread_mutex_lock(&c->mu);
+    bool waiting = c->decision == DECIDE_NONE;  /* the connection thread is parked in dispatch */
+    pthread_mutex_unlock(&c->mu);
+    if (waiting && socket_closed(conn_fd(c))) atomic_store(&c->gone, true);
+    return atomic_load(&c->gone);
+}
+
 /* Content reader of a stream: blocks until bytes, the end, a vanished client or a stop. */
 static ssize_t stream_reader(void *cls, uint64_t pos, char *buf, size_t max)
 {

@@ -253,6 +253,22 @@ async function main() {
   assert.ok(m.gen - before.gen < 100, `generation went on for nobody: ${m.gen - before.gen} tokens`);
   assert.match(m.txt, /llmd_requests_total \d+/);
 
+  // ---- the same for a client that gives up on a long non-streamed answer ----
+  const ac2 = new AbortController();
+  const pending = fetch(`${s.base}/v1/chat/completions`, { method: 'POST', signal: ac2.signal,
+    headers: { Authorization: `Bearer ${KEY}` },
+    body: JSON.stringify({ messages: [{ role: 'user', content: 'Tell a long story' }], max_tokens: 200, temperature: 0 }) })
+    .catch(() => null);
+  for (let i = 0; i < 100 && (await metrics(s.base)).busy === 0; i++) await sleep(20);
+  ac2.abort();
+  await pending;
+  for (let i = 0; i < 60; i++) {
+    m = await metrics(s.base);
+    if (m.busy === 0) break;
+    await sleep(50);
+  }
+  assert.equal(m.busy, 0, 'slot still busy after the non-stream client left');
+
   // ---- a full queue: 503 with Retry-After; SIGTERM ends the running stream cleanly ----
   const q = await start(['-np', '1', '--queue', '0', '-c', '256']);
   const qc = new OpenAI({ baseURL: `${q.base}/v1`, apiKey: 'none', maxRetries: 0 });

@@ -18,6 +18,7 @@
 static atomic_int client_got_first;   /* the client saw the first streamed piece */
 static atomic_int producer_saw_gone;  /* the producer learned of the disconnect */
 static atomic_int producer_done;
+static atomic_int req_gone_seen;     /* a non-streamed handler saw its client leave */
 
 static void sleep_ms(int ms)
 {
@@ -121,6 +122,11 @@ static void handle(struct lm_http_req *req, void *user)
     } else if (!strcmp(req->path, "/upgrade")) {
         lm_http_add_header(req, "Upgrade", "shout");
         lm_http_upgrade(req, upgrade_echo, NULL);
+    } else if (!strcmp(req->path, "/slow")) {
+        /* a long non-streamed answer: notices the client leaving before it responds */
+        for (int i = 0; i < 300 && !lm_http_req_gone(req); i++) sleep_ms(10);
+        atomic_store(&req_gone_seen, lm_http_req_gone(req) ? 1 : 2);
+        lm_http_respond_json(req, 200, "{}");
     } else if (!strcmp(req->path, "/nothing")) {
         /* no response at all: the layer answers 500 */
     } else {
@@ -316,6 +322,52 @@ static void test_disconnect(void)
     lm_buf_free(&acc);
 }
 
+static void test_req_gone(void)
+{
+    atomic_store(&req_gone_seen, 0);
+    int fd = dial();
+    const char *q = "GET /slow HTTP/1.1\r\nHost: x\r\n\r\n";
+    send_all(fd, q, strlen(q));
+    sleep_ms(50);
+    close(fd);
+    ASSERT(wait_flag(&req_gone_seen, 5000));
+    ASSERT_EQ(atomic_load(&req_gone_seen), 1);
+}
+
+/* Malformed requests get an error (or a closed connection), and the server stays up. */
+static void test_garbage(void)
+{
+    const char *bad[] = {
+        "\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03\r\n\r\n",   /* TLS hello */
+        "GET\r\n\r\n",
+        "GET / HTTP/9.9\r\n\r\n",
+        "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: -5\r\n\r\n",
+        "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 99999999999999999999999\r\n\r\n",
+        "POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nabc\r\n0\r\n\r\n",
+        "GET /echo HTTP/1.1\r\nHost: x\r\nBad Header Line\r\n\r\n",
+        "GET /%zz%00 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        struct lm_buf r = {0};
+        roundtrip(bad[i], NULL, 0, &r);
+        if (r.len) ASSERT(!strncmp(r.data, "HTTP/1.", 7));
+        lm_buf_free(&r);
+    }
+    /* a header block far over the limit */
+    struct lm_buf big = {0};
+    lm_buf_append_str(&big, "GET /health HTTP/1.1\r\nHost: x\r\nX-Big: ");
+    for (int i = 0; i < 200000; i++) lm_buf_append_char(&big, 'a');
+    lm_buf_append_str(&big, "\r\nConnection: close\r\n\r\n");
+    struct lm_buf r = {0};
+    roundtrip(big.data, NULL, 0, &r);
+    if (r.len) ASSERT(!strncmp(r.data, "HTTP/1.1 4", 10));
+    lm_buf_free(&r);
+    lm_buf_free(&big);
+    roundtrip("GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", NULL, 0, &r);
+    ASSERT(!strncmp(r.data, "HTTP/1.1 200", 12));
+    lm_buf_free(&r);
+}
+
 static void test_upgrade(void)
 {
     int fd = dial();
@@ -361,6 +413,8 @@ int main(void)
     RUN_TEST(test_stream_from_handler);
     RUN_TEST(test_sse);
     RUN_TEST(test_disconnect);
+    RUN_TEST(test_req_gone);
+    RUN_TEST(test_garbage);
     RUN_TEST(test_upgrade);
     RUN_TEST(test_bind_error);
 

@@ -245,7 +245,9 @@ static void stream_answer(struct answer *a, struct lm_http_req *req, const struc
 static void json_answer(struct answer *a, struct lm_http_req *req, struct llmd_task *t)
 {
     struct lm_buf text = {0};
-    while (!wait_task(t, &text, 1000)) {}
+    /* a client that gives up on a long answer frees its slot too */
+    while (!wait_task(t, &text, 100))
+        if (!atomic_load(&t->cancel) && lm_http_req_gone(req)) atomic_store(&t->cancel, true);
     if (t->finish == LLMD_FINISH_ERROR) {
         lm_http_respond_error(req, 500, "server_error", "%s", t->errmsg);
         lm_buf_free(&text);
