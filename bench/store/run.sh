@@ -13,7 +13,9 @@ TMPD=$(mktemp -d /tmp/storebench.XXXXXX)
 trap 'rm -rf "$TMPD"' EXIT
 echo "machine: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(nproc) cores, SQLite $(sqlite3 --version 2>/dev/null | cut -d' ' -f1)"
 echo
-echo "| chunks | ingest (embeddings given) | cold open | vector top-10 p50 ms | p95 ms | keyword top-10 p50 ms | p95 ms |"
+echo "Wall time, with CPU time of the calling thread in parentheses (the machine is shared)."
+echo
+echo "| chunks | ingest chunks/s, embeddings given (per CPU s) | cold open | exact vector top-10 p50 ms (CPU) | p95 ms | keyword top-10 p50 ms (CPU) | p95 ms |"
 echo "|---|---|---|---|---|---|---|"
 for n in "${@:-10000 100000}"; do
   for m in $n; do "$OUT" "$TMPD" "$m" 384; done
