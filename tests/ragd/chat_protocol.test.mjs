@@ -194,7 +194,7 @@ try {
 
   // a long conversation never overflows the context (4096 tokens here): old turns are dropped
   for (let i = 0; i < 3; i++) {
-    chat.send({ content: 'question ' + i + ' ' + 'x'.repeat(1500) });
+    chat.send({ content: 'question ' + i + ' ' + 'a long question about rivers and hills. '.repeat(40) });
     await chat.until(['done']);
   }
   const lastReq = requests[requests.length - 1].body;
