@@ -16,7 +16,7 @@ const FIX = process.env.LM_FIXTURES ?? join(ROOT, '../shared/fixtures')
 const TMP = process.env.LM_TMP ?? (() => { throw new Error('LM_TMP not set') })()
 const OUT = join(ROOT, 'build/test-out/web')
 const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium'
-const N_PREDICT = 400 // llmd's cap on one answer; Stop must cut well below it
+const N_PREDICT = 300 // llmd's cap on one answer; Stop must cut well below it
 
 function skip(why) {
   console.log(`SKIP: ${why}`)
@@ -356,8 +356,11 @@ try {
   await page.emulateMedia({ colorScheme: 'dark' })
   await page.getByLabel('你的问题').fill('年假有几天？')
   await page.getByLabel('你的问题').press('Enter')
-  await page.locator('.msg.assistant').last().and(page.locator('[data-state="done"]')).waitFor({ timeout: 60_000 })
+  await page.locator('.msg.assistant').last().and(page.locator('[data-state="streaming"]')).waitFor({ timeout: 30_000 })
+  await page.waitForTimeout(1000)
   await page.screenshot({ path: join(OUT, 'chat-phone-dark-zh.png') })
+  await page.getByRole('button', { name: '停止' }).click()
+  await page.locator('.msg.assistant').last().and(page.locator('[data-state="stopped"], [data-state="done"]')).waitFor({ timeout: 10_000 })
   const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth)
   assert.ok(overflow <= 0, `no sideways scrolling at phone width (${overflow}px)`)
   await page.getByLabel('语言').selectOption('en')
@@ -377,7 +380,9 @@ try {
   expectSocketErrors = false
   await input.fill('Still there?')
   await input.press('Enter')
-  await page.locator('.msg.assistant').last().and(page.locator('[data-state="done"]')).waitFor({ timeout: 60_000 })
+  await page.locator('.msg.assistant').last().and(page.locator('[data-state="streaming"]')).waitFor({ timeout: 30_000 })
+  await input.press('Escape') // Esc stops too
+  await page.locator('.msg.assistant').last().and(page.locator('[data-state="stopped"], [data-state="done"]')).waitFor({ timeout: 10_000 })
   log('reconnected')
 
   // -- the LLM goes away: the error shows inline (no alert) and a banner says what is wrong --
