@@ -1,6 +1,7 @@
 /* model.c — lm_model_load and the context (lm/model.h): opens the GGUF, picks the
  * architecture from a table, validates batches, splits them into micro-batches for the
  * architecture's forward pass, and keeps the logits and timings. */
+#include <errno.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -166,10 +167,28 @@ static void fill_common_info(struct lm_model *m, const char *path)
     if (lm_gguf_get_str(g, "tokenizer.chat_template", &s) == 0) m->chat_template = lm_str_dup(s);
 }
 
+/* Reads path into an owned, 64-byte aligned buffer and parses it (no_mmap). */
+static int open_copy(struct lm_model *m, const char *path, struct lm_error *err)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) return lm_error_set(err, errno == ENOENT ? LM_ENOENT : LM_EIO, "gguf: cannot open %s: %s", path, strerror(errno));
+    void *buf = NULL;
+    long n = -1;
+    if (fseek(f, 0, SEEK_END) == 0) n = ftell(f);
+    if (n < 0 || fseek(f, 0, SEEK_SET) != 0 || posix_memalign(&buf, 64, (size_t)n + 1) != 0) {
+        fclose(f);
+        return lm_error_set(err, LM_EIO, "gguf: cannot read %s", path);
+    }
+    size_t got = fread(buf, 1, (size_t)n, f);
+    fclose(f);
+    if (lm__model_own(m, buf) < 0) return lm_error_set(err, LM_ENOMEM, "model: out of memory");
+    if (got != (size_t)n) return lm_error_set(err, LM_EIO, "gguf: short read of %s", path);
+    return lm_gguf_open_memory(buf, (size_t)n, &m->gguf, err);
+}
+
 int lm_model_load(const char *path, const struct lm_model_params *params, struct lm_model **out,
                   struct lm_error *err)
 {
-    (void)params;
     *out = NULL;
     struct lm_model *m = calloc(1, sizeof *m);
     pthread_mutex_t *mu = malloc(sizeof *mu);
@@ -180,7 +199,7 @@ int lm_model_load(const char *path, const struct lm_model_params *params, struct
     }
     pthread_mutex_init(mu, NULL);
     m->meta_lock = mu;
-    int rc = lm_gguf_open(path, &m->gguf, err);
+    int rc = params && params->no_mmap ? open_copy(m, path, err) : lm_gguf_open(path, &m->gguf, err);
     if (rc < 0) goto fail;
     struct lm_str arch;
     if (lm_gguf_get_str(m->gguf, "general.architecture", &arch) < 0) {
@@ -225,6 +244,8 @@ void lm_model_free(struct lm_model *m)
     if (!m) return;
     if (m->arch && m->arch->free && m->impl) m->arch->free(m);
     if (m->tok) lm_tokenizer_free(m->tok);
+    lm_gguf_close(m->gguf);  /* before the owned buffers: a no_mmap copy is among them */
+    m->gguf = NULL;
     for (size_t i = 0; i < m->n_owned; i++) free(m->owned[i]);
     free(m->owned);
     for (size_t i = 0; i < m->n_meta; i++) {
@@ -239,7 +260,6 @@ void lm_model_free(struct lm_model *m)
     free(m->arch_name);
     free(m->name);
     free(m->chat_template);
-    lm_gguf_close(m->gguf);
     free(m);
 }
 

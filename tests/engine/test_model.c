@@ -255,6 +255,22 @@ static void test_batches(void)
     lm_model_free(m);
 }
 
+static void test_no_mmap(void)
+{
+    struct lm_model *a = load(model_a), *b;
+    struct lm_error err = {0};
+    if (lm_model_load(model_a, &(struct lm_model_params){.no_mmap = true}, &b, &err) < 0) LM_FAIL_("%s", err.msg);
+    struct lm_ctx *ca = ctx(a, 32, 1, 32), *cb = ctx(b, 32, 1, 32);
+    decode(ca, NT, TOKS, NULL, NULL);
+    decode(cb, NT, TOKS, NULL, NULL);
+    assert_close(lm_ctx_logits(ca, NT - 1), lm_ctx_logits(cb, NT - 1), lm_model_info(a)->n_vocab, 0, "no_mmap");
+    lm_ctx_free(ca);
+    lm_ctx_free(cb);
+    lm_model_free(a);
+    lm_model_free(b);
+    ASSERT_EQ(lm_model_load(lm_test_tmp("absent.gguf"), &(struct lm_model_params){.no_mmap = true}, &b, &err), LM_ENOENT);
+}
+
 /* Resident set size in KiB. */
 static long rss_kib(void)
 {
@@ -298,6 +314,7 @@ int main(void)
     RUN_TEST(test_info);
     RUN_TEST(test_load_errors);
     RUN_TEST(test_batches);
+    RUN_TEST(test_no_mmap);
     RUN_TEST(test_rss);
     return 0;
 }
