@@ -145,6 +145,13 @@ async function main() {
   assert.equal(st.finish, chat.choices[0].finish_reason);
   assert.deepEqual(st.usage, chat.usage);
 
+  // the prompt cache: the same request again decodes only the last prompt token, same answer
+  const again = await client.chat.completions.create({ model: 'tiny', messages: msgs, max_tokens: 8, temperature: 0 });
+  assert.equal(again.choices[0].message.content, chat.choices[0].message.content);
+  assert.equal(again.timings.cache_n, again.usage.prompt_tokens - 1);
+  assert.equal(again.timings.prompt_n, 1);
+  assert.equal(again.usage.prompt_tokens, chat.usage.prompt_tokens);
+
   // array-of-parts content is the same prompt as the string
   const parts = await client.chat.completions.create({ model: 'tiny', max_tokens: 8, temperature: 0,
     messages: [msgs[0], { role: 'user', content: [{ type: 'text', text: 'Say ' }, { type: 'text', text: 'hello.' }] }] });

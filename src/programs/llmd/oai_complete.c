@@ -85,10 +85,12 @@ static cJSON *usage_json(const struct answer *a, int n_gen)
 static cJSON *timings_json(const struct answer *a, const struct llmd_task *t)
 {
     cJSON *o = cJSON_CreateObject();
-    cJSON_AddNumberToObject(o, "prompt_n", a->n_prompt);
+    int n = a->n_prompt - t->n_cached;  /* as llama.cpp: prompt_n counts the decoded ones */
+    cJSON_AddNumberToObject(o, "cache_n", t->n_cached);
+    cJSON_AddNumberToObject(o, "prompt_n", n);
     cJSON_AddNumberToObject(o, "prompt_ms", t->prompt_ms);
-    cJSON_AddNumberToObject(o, "prompt_per_token_ms", a->n_prompt ? t->prompt_ms / a->n_prompt : 0);
-    cJSON_AddNumberToObject(o, "prompt_per_second", t->prompt_ms > 0 ? 1000.0 * a->n_prompt / t->prompt_ms : 0);
+    cJSON_AddNumberToObject(o, "prompt_per_token_ms", n ? t->prompt_ms / n : 0);
+    cJSON_AddNumberToObject(o, "prompt_per_second", t->prompt_ms > 0 ? 1000.0 * n / t->prompt_ms : 0);
     cJSON_AddNumberToObject(o, "predicted_n", t->n_gen);
     cJSON_AddNumberToObject(o, "predicted_ms", t->gen_ms);
     cJSON_AddNumberToObject(o, "predicted_per_token_ms", t->n_gen ? t->gen_ms / t->n_gen : 0);

@@ -10,6 +10,11 @@
  * Every slot samples from its own sequence's logits with its own sampler, and the engine
  * computes each sequence independently, so a greedy answer does not depend on what else
  * shares the batch.
+ *
+ * Prompt cache: a finished slot keeps its sequence in the KV cache, with the token ids
+ * (slot.cache). A new task goes to the free slot whose cached tokens share the longest
+ * prefix with its prompt, and only the rest of the prompt is decoded (a chat that sends its
+ * whole history every turn pays only for the new turn).
  */
 #include <math.h>
 #include <stdio.h>
@@ -33,6 +38,10 @@ struct slot {
     int32_t next;             /* sampled token to decode next (SLOT_GEN) */
     int out_row;              /* batch row with this slot's logits this step, -1 none */
     int n_gen;
+    int n_cached;             /* prompt tokens reused from the previous task's cache */
+    int32_t *cache;           /* n_ctx ids: what this slot's KV sequence holds ... */
+    int n_cache;              /* ... this many of them */
+    unsigned long long last_used;
     struct lm_sampler *smp;
     struct llmd_textout out;
     struct llmd_json json;
@@ -63,6 +72,7 @@ struct llmd_sched {
     int32_t *eog;             /* the end-of-generation ids (for ignore_eos) */
     int n_eog;
     struct lm_buf piece, delta;
+    unsigned long long uses;  /* slot admissions, for least-recently-used */
 };
 
 long long llmd_now_us(void)
@@ -132,13 +142,13 @@ static void slot_finish(struct llmd_sched *s, struct slot *sl, enum llmd_finish 
                                    : (double)(now - sl->t_start) / 1000.0;
     double gen_ms = sl->t_first ? (double)(now - sl->t_first) / 1000.0 : 0;
     struct llmd_metrics *m = &s->srv->metrics;
-    atomic_fetch_add(&m->prompt_tokens, (unsigned long long)sl->n_fed);
+    atomic_fetch_add(&m->prompt_tokens, (unsigned long long)(sl->n_fed - sl->n_cached));
     atomic_fetch_add(&m->gen_tokens, (unsigned long long)sl->n_gen);
     atomic_fetch_add(&m->prompt_us, (unsigned long long)(prompt_ms * 1000));
     atomic_fetch_add(&m->gen_us, (unsigned long long)(gen_ms * 1000));
-    int n_gen = sl->n_gen;
+    int n_gen = sl->n_gen, n_cached = sl->n_cached;
 
-    lm_ctx_seq_truncate(s->ctx, sl->id, 0);
+    /* the sequence stays in the KV cache for the next task's prefix */
     lm_sampler_free(sl->smp);
     llmd_textout_free(&sl->out);
     sl->smp = NULL;
@@ -149,7 +159,33 @@ static void slot_finish(struct llmd_sched *s, struct slot *sl, enum llmd_finish 
     pthread_mutex_lock(&s->mu);
     s->busy--;
     pthread_mutex_unlock(&s->mu);
+    t->n_cached = n_cached;
     task_finish(t, f, msg, n_gen, prompt_ms, gen_ms);
+}
+
+/* Length of the common prefix of a slot's cached tokens and a prompt. */
+static int common_prefix(const struct slot *sl, const struct llmd_task *t)
+{
+    int n = 0;
+    while (n < sl->n_cache && n < t->n_prompt && sl->cache[n] == t->prompt[n]) n++;
+    return n;
+}
+
+/* The free slot for t: longest cached prefix, then least recently used. NULL if none free. */
+static struct slot *pick_slot(struct llmd_sched *s, const struct llmd_task *t)
+{
+    struct slot *best = NULL;
+    int best_p = -1;
+    for (int i = 0; i < s->n_slots; i++) {
+        struct slot *sl = &s->slots[i];
+        if (sl->state != SLOT_IDLE) continue;
+        int p = common_prefix(sl, t);
+        if (p > best_p || (p == best_p && sl->last_used < best->last_used)) {
+            best = sl;
+            best_p = p;
+        }
+    }
+    return best;
 }
 
 /* Puts a queued task into a free slot. */
@@ -167,7 +203,13 @@ static void slot_start(struct llmd_sched *s, struct slot *sl, struct llmd_task *
     sl->out.n_stop = t->n_stop;
     llmd_json_init(&sl->json);
     t->slot = sl->id;
-    lm_ctx_seq_truncate(s->ctx, sl->id, 0);
+    sl->last_used = ++s->uses;
+    /* reuse the cached prefix, but decode at least the last prompt token for its logits */
+    int p = common_prefix(sl, t);
+    if (p > t->n_prompt - 1) p = t->n_prompt - 1;
+    lm_ctx_seq_truncate(s->ctx, sl->id, p);
+    sl->n_cache = p;
+    sl->n_fed = sl->n_past = sl->n_cached = p;
     if (lm_sampler_init(&t->sp, s->n_vocab, &sl->smp, &err) < 0) {
         sl->smp = NULL;
         slot_finish(s, sl, LLMD_FINISH_ERROR, err.msg);
@@ -273,14 +315,15 @@ static bool step(struct llmd_sched *s)
             pthread_mutex_unlock(&s->mu);
             return false;
         }
-        for (int i = 0; i < s->n_slots && s->q_len; i++) {
-            if (s->slots[i].state != SLOT_IDLE) continue;
+        while (s->q_len) {
             struct llmd_task *t = s->queue[s->q_head];
+            struct slot *sl = pick_slot(s, t);
+            if (!sl) break;
             s->q_head = (s->q_head + 1) % s->q_cap;
             s->q_len--;
             s->busy++;
             pthread_mutex_unlock(&s->mu);
-            slot_start(s, &s->slots[i], t);
+            slot_start(s, sl, t);
             pthread_mutex_lock(&s->mu);
         }
         if (s->busy) break;
@@ -343,7 +386,14 @@ static bool step(struct llmd_sched *s)
     }
     for (int i = 0; i < s->n_slots; i++) {
         struct slot *sl = &s->slots[i];
-        if (sl->state == SLOT_GEN) sl->n_past++;
+        if (sl->state == SLOT_GEN) {
+            sl->cache[sl->n_cache++] = sl->next;
+            sl->n_past++;
+        } else if (sl->state == SLOT_PROMPT) {
+            memcpy(sl->cache + sl->n_cache, sl->task->prompt + sl->n_cache,
+                   (size_t)(sl->n_past - sl->n_cache) * sizeof *sl->cache);
+            sl->n_cache = sl->n_past;
+        }
     }
     for (int i = 0; i < s->n_slots; i++) {
         struct slot *sl = &s->slots[i];
@@ -380,6 +430,7 @@ static void sched_free(struct llmd_sched *s)
 {
     if (!s) return;
     lm_ctx_free(s->ctx);
+    for (int i = 0; s->slots && i < s->n_slots; i++) free(s->slots[i].cache);
     free(s->slots);
     free(s->queue);
     free(s->b_tok);
@@ -431,7 +482,14 @@ int llmd_sched_start(struct llmd_server *srv, const struct llmd_sched_params *p,
         sched_free(s);
         return lm_error_set(err, LM_ENOMEM, "out of memory for %d slots", p->n_slots);
     }
-    for (int i = 0; i < s->n_slots; i++) s->slots[i].id = i;
+    for (int i = 0; i < s->n_slots; i++) {
+        s->slots[i].id = i;
+        s->slots[i].cache = calloc((size_t)s->n_ctx, sizeof *s->slots[i].cache);
+        if (!s->slots[i].cache) {
+            sched_free(s);
+            return lm_error_set(err, LM_ENOMEM, "out of memory for %d slots of %d tokens", s->n_slots, s->n_ctx);
+        }
+    }
     /* single-byte tokens, to close a JSON object byte by byte when the budget runs out */
     for (int i = 0; i < 256; i++) s->char_tok[i] = -1;
     for (int32_t id = 0; id < s->n_vocab; id++) {

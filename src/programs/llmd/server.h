@@ -160,6 +160,7 @@ struct llmd_task {
     enum llmd_finish finish;
     char errmsg[256];
     int n_gen;                   /* tokens generated */
+    int n_cached;                /* prompt tokens reused from the slot's cache */
     double prompt_ms, gen_ms;
     int slot;                    /* slot that served it, -1 before */
 };
