@@ -53,8 +53,9 @@ struct lm_llm_result {
 
 /* POST {base}/chat/completions with stream=true, calling fn per delta. cancel may be NULL.
  * Errors: LM_EIO (unreachable, connection dropped: message says which), LM_ETIMEDOUT,
- * LM_EINVAL (the server answered 4xx; message carries its error text), LM_EFORMAT (a chunk
- * that is not the OpenAI shape), LM_ECANCELED. res may be NULL. */
+ * LM_EINVAL (the server answered 4xx; message carries its error text), LM_EBUSY (503: the
+ * server's queue is full, worth a retry), LM_EFORMAT (a chunk that is not the OpenAI shape),
+ * LM_ECANCELED. res may be NULL. */
 int lm_llm_chat_stream(const struct lm_llm_config *cfg, const struct lm_llm_chat_params *p,
                        lm_llm_delta_fn fn, void *user, const atomic_int *cancel,
                        struct lm_llm_result *res, struct lm_error *err);

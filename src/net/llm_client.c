@@ -266,7 +266,7 @@ int lm_llm_chat_stream(const struct lm_llm_config *cfg, const struct lm_llm_chat
     } else if (st.status != 200) {
         char msg[300];
         error_from_body(st.errbody.data ? st.errbody.data : "", msg, sizeof msg);
-        rc = lm_error_set(err, st.status >= 400 && st.status < 500 ? LM_EINVAL : LM_EIO,
+        rc = lm_error_set(err, st.status == 503 ? LM_EBUSY : st.status >= 400 && st.status < 500 ? LM_EINVAL : LM_EIO,
                           "llm: HTTP %ld: %s", st.status, msg);
     } else {
         lm_sse_finish(&st.sse, on_sse_event, &st);

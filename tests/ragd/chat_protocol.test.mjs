@@ -9,6 +9,7 @@ import { BIN, Chat, TMP, check, postJson, ragdEnv, sleep, start, stop, waitHttp,
 
 const requests = [];
 const embedRequests = [];
+let busyLeft = 2;
 
 // Runs a ragd command to its end (asynchronously: the fake LLM lives in this process).
 function run(args, env) {
@@ -56,6 +57,13 @@ function fakeLlm() {
         return;
       }
       const j = JSON.parse(body);
+      const lastQ = j.messages[j.messages.length - 1].content;
+      if (lastQ.includes('busy') && busyLeft > 0) { // a full queue: 503, as llmd answers
+        busyLeft--;
+        res.writeHead(503, { 'content-type': 'application/json' });
+        res.end('{"error":{"message":"server busy, queue full","type":"overloaded_error","code":503}}');
+        return;
+      }
       requests.push({ headers: req.headers, body: j });
       res.writeHead(200, { 'content-type': 'text/event-stream' });
       const last = j.messages[j.messages.length - 1].content;
@@ -160,6 +168,11 @@ try {
   chat.send('not json');
   m = await chat.next();
   check(m.type === 'error', 'invalid JSON gives an error: ' + JSON.stringify(m));
+
+  // a busy LLM (503) is retried: the answer still comes
+  chat.send({ content: 'Are you busy?' });
+  msgs = await chat.until(['done', 'error'], 20000);
+  check(msgs[msgs.length - 1].type === 'done' && busyLeft === 0, '503 retried: ' + JSON.stringify(msgs));
 
   // stop mid-answer: done comes quickly and the LLM request is closed
   chat.send({ content: 'Tell me about the reactor slowly' });

@@ -16,6 +16,7 @@
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "app.h"
 #include "lm/buf.h"
@@ -265,8 +266,14 @@ static void answer(struct chat *c, const char *question)
     struct stream_ctx s = {.c = c, .t0_us = t0};
     if (lm_ws_closed(c->ws)) atomic_store(&c->cancel, 1);
     struct lm_llm_result res;
-    int rc = lm_llm_chat_stream(&app->llm, &(struct lm_llm_chat_params){msgs, m, 0.2, 0}, on_delta, &s, &c->cancel,
+    int rc;
+    /* a busy LLM (503, its queue full) is retried a few times with backoff before giving up */
+    for (int attempt = 0;; attempt++) {
+        rc = lm_llm_chat_stream(&app->llm, &(struct lm_llm_chat_params){msgs, m, 0.2, 0}, on_delta, &s, &c->cancel,
                                 &res, &err);
+        if (rc != LM_EBUSY || s.first || attempt == 5 || atomic_load(&c->cancel)) break;
+        for (int w = 0; w < (2 << attempt) && !atomic_load(&c->cancel); w++) usleep(100 * 1000);
+    }
     free(msgs);
     free(turn);
     if (rc == 0 || rc == LM_ECANCELED) {
