@@ -96,8 +96,8 @@ static int make_parent_dirs(const char *path, struct lm_error *err)
     return 0;
 }
 
-/* Opens one connection with the store's settings. */
-static int open_conn(const char *path, bool memory, sqlite3 **out, struct lm_error *err)
+/* Opens one connection with the store's settings; cache_kb is its page cache. */
+static int open_conn(const char *path, bool memory, int cache_kb, sqlite3 **out, struct lm_error *err)
 {
     sqlite3 *db = NULL;
     int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
@@ -112,8 +112,10 @@ static int open_conn(const char *path, bool memory, sqlite3 **out, struct lm_err
     if (!rc && !memory) rc = exec1(db, "PRAGMA journal_mode = WAL", err);
     /* NORMAL in WAL: a process crash never loses or tears a commit; only power loss may lose the last ones */
     if (!rc && !memory) rc = exec1(db, "PRAGMA synchronous = NORMAL", err);
-    /* 64 MB page cache: the FTS index and the chunks B-tree stay hot while ingesting */
-    if (!rc) rc = exec1(db, "PRAGMA cache_size = -65536", err);
+    /* a big writer cache keeps the FTS index and the chunks B-tree hot while ingesting */
+    char pragma[64];
+    snprintf(pragma, sizeof pragma, "PRAGMA cache_size = -%d", cache_kb);
+    if (!rc) rc = exec1(db, pragma, err);
     if (rc) {
         sqlite3_close(db);
         return rc;
@@ -273,7 +275,7 @@ int lm__store_sqlite_open(const struct lm_store_open_params *p, struct lm_store 
     s->m.generation = -1;
     int rc = s->path ? 0 : lm_error_set(err, LM_ENOMEM, "sqlite: out of memory");
     if (!rc && !s->memory) rc = make_parent_dirs(path, err);
-    if (!rc) rc = open_conn(path, s->memory, &s->writer, err);
+    if (!rc) rc = open_conn(path, s->memory, 65536, &s->writer, err);
     if (!rc) rc = init_schema(s, p, err);
     if (!rc && !s->memory) {
         int n = p->pool_size > 0 ? p->pool_size : SQ_READERS;
@@ -281,7 +283,7 @@ int lm__store_sqlite_open(const struct lm_store_open_params *p, struct lm_store 
         s->free_idx = calloc((size_t)n, sizeof *s->free_idx);
         if (!s->readers || !s->free_idx) rc = lm_error_set(err, LM_ENOMEM, "sqlite: out of memory");
         for (int i = 0; i < n && !rc; i++) {
-            rc = open_conn(path, false, &s->readers[i], err);
+            rc = open_conn(path, false, 16384, &s->readers[i], err);
             if (!rc) {
                 s->free_idx[s->n_free++] = i;
                 s->n_readers++;
