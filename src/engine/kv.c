@@ -1,12 +1,14 @@
-/* kv.c — the f16 KV cache and attention over it (see model_internal.h). Scores and weighted
- * sums go through lm_matmul on f16 rows, so the query and the probabilities are rounded to
- * f16 exactly where llama.cpp's (non flash-attention) graph rounds them. */
+/* kv.c — the f16 KV cache and attention over it (see model_internal.h). The query and the
+ * probabilities are rounded to f16 exactly where llama.cpp's (non flash-attention) graph
+ * rounds them, then dotted with the f16 cache rows in f32 (F16C + FMA where available). */
 #include <math.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "engine/kv_internal.h"
 #include "engine/model_internal.h"
-#include "lm/kernels.h"
+#include "lm/cpu.h"
 #include "lm/pool.h"
 
 int lm__kv_init(struct lm__kv *kv, int n_layer, int n_seq, int n_ctx, int n_head_kv, int hd_k, int hd_v,
@@ -54,17 +56,45 @@ void lm__kv_store(struct lm__kv *kv, int il, int seq, int pos, const float *k, c
     }
 }
 
+/* sum a[i] * b[i], a in f16: the scalar reference. */
+static float dot_f16_f32_ref(const uint16_t *a, const float *b, int n)
+{
+    float r = 0;
+    for (int i = 0; i < n; i++) r += lm_f16_to_f32(a[i]) * b[i];
+    return r;
+}
+
+typedef float (*dot_f16_fn)(const uint16_t *a, const float *b, int n);
+static dot_f16_fn dot_f16 = dot_f16_f32_ref;
+static pthread_once_t dot_once = PTHREAD_ONCE_INIT;
+
+static void pick_dot(void)
+{
+#if defined(__x86_64__)
+    const struct lm_cpu_features *f = lm_cpu_features();
+    if (f->avx2 && f->fma && f->f16c) dot_f16 = lm__dot_f16_f32_avx2;
+#endif
+}
+
+/* x rounded through f16, as ggml rounds a matmul's f32 operand against f16 data. */
+static void round_f16(float *dst, const float *x, int n)
+{
+    for (int i = 0; i < n; i++) dst[i] = lm_f16_to_f32(lm_f32_to_f16(x[i]));
+}
+
 struct attn_job {
     const struct lm__attn *a;
 };
 
-/* Worker: (token, head) pairs ith, ith + nth, ... */
+/* Worker: (token, head) pairs ith, ith + nth, ... Scores = K q and out = V^T p are computed
+ * with q and p rounded to f16 first, which is what llama.cpp's f16 matrix products do. */
 static void attn_worker(void *arg, int ith, int nth)
 {
     const struct lm__attn *a = ((struct attn_job *)arg)->a;
     const struct lm__kv *kv = a->kv;
-    float *sc = malloc((size_t)kv->n_ctx * sizeof *sc);
+    float *sc = malloc(((size_t)kv->n_ctx + (size_t)kv->hd_k) * sizeof *sc);
     if (!sc) return;  /* cannot happen in practice; leaves out unchanged rather than crash */
+    float *q16 = sc + kv->n_ctx;
     const int group = a->n_head / kv->n_head_kv;
     const int n_items = a->n_tok * a->n_head;
     for (int it = ith; it < n_items; it += nth) {
@@ -73,25 +103,25 @@ static void attn_worker(void *arg, int ith, int nth)
         int j0 = 0;
         if (a->window > 0 && pos - a->window + 1 > 0) j0 = pos - a->window + 1;
         const int n = pos + 1 - j0;
-        const float *q = a->q + ((size_t)t * (size_t)a->n_head + (size_t)h) * (size_t)kv->hd_k;
+        round_f16(q16, a->q + ((size_t)t * (size_t)a->n_head + (size_t)h) * (size_t)kv->hd_k, kv->hd_k);
         const uint16_t *kb = kv->k + block(kv, a->il, seq, hk, kv->hd_k) + (size_t)j0 * (size_t)kv->hd_k;
-        lm_matmul(NULL, LM_TYPE_F16, kb, n, kv->hd_k, q, 1, sc);
         for (int j = 0; j < n; j++) {
-            float s = sc[j] * a->scale;
+            float s = dot_f16(kb + (size_t)j * (size_t)kv->hd_k, q16, kv->hd_k) * a->scale;
             if (a->softcap > 0) s = a->softcap * tanhf(s / a->softcap);
             sc[j] = s;
         }
         lm__softmax(sc, n);
+        round_f16(sc, sc, n);
         float *o = a->out + ((size_t)t * (size_t)a->n_head + (size_t)h) * (size_t)kv->hd_v;
         const uint16_t *vb = kv->v + block(kv, a->il, seq, hk, kv->hd_v) + (size_t)j0;
-        for (int d = 0; d < kv->hd_v; d++)
-            lm_matmul(NULL, LM_TYPE_F16, vb + (size_t)d * (size_t)kv->n_ctx, 1, n, sc, 1, &o[d]);
+        for (int d = 0; d < kv->hd_v; d++) o[d] = dot_f16(vb + (size_t)d * (size_t)kv->n_ctx, sc, n);
     }
     free(sc);
 }
 
 void lm__attention(struct lm_pool *pool, const struct lm__attn *a)
 {
+    pthread_once(&dot_once, pick_dot);
     struct attn_job job = {a};
     lm_pool_run(pool, attn_worker, &job);
 }
