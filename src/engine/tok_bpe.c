@@ -15,7 +15,7 @@
 
 #include "engine/tokenizer_internal.h"
 
-enum { SPLIT_REGEX = 0, SPLIT_GPT2 = 1, SPLIT_LLAMA3 = 2 };
+enum { SPLIT_REGEX = 0, SPLIT_GPT2 = 1, SPLIT_LLAMA3 = 2, SPLIT_WIDE = 3 };
 
 static const char k_re_qwen2[] =
     "(?:'[sS]|'[tT]|'[rR][eE]|'[vV][eE]|'[mM]|'[lL][lL]|'[dD])|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";
@@ -23,6 +23,33 @@ static const char k_re_gpt4o[] =
     "[^\\r\\n\\p{L}\\p{N}]?((?=[\\p{L}])([^a-z]))*((?=[\\p{L}])([^A-Z]))+(?:'[sS]|'[tT]|'[rR][eE]|'[vV][eE]|'[mM]|'[lL][lL]|'[dD])?|[^\\r\\n\\p{L}\\p{N}]?((?=[\\p{L}])([^a-z]))+((?=[\\p{L}])([^A-Z]))*(?:'[sS]|'[tT]|'[rR][eE]|'[vV][eE]|'[mM]|'[lL][lL]|'[dD])?|\\p{N}{1,3}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n/]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";
 static const char k_re_tekken[] =
     "[^\\r\\n\\p{L}\\p{N}]?((?=[\\p{L}])([^a-z]))*((?=[\\p{L}])([^A-Z]))+|[^\\r\\n\\p{L}\\p{N}]?((?=[\\p{L}])([^a-z]))+((?=[\\p{L}])([^A-Z]))*|\\p{N}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n/]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";
+
+/* DeepSeek / BLOOM regexes with literal non-ASCII ranges (the bytes of llama.cpp's literals). */
+static const char k_re_ds_latin[] =
+    "\\s?[A-Za-z\xc2\xb5\xc3\x80-\xc3\x96\xc3\x98-\xc3\xb6\xc3\xb8-\xc6\xba\xc6\xbc-\xc6\xbf\xc7\x84-\xca\x93\xca\x95-\xca\xaf"
+    "\xcd\xb0-\xcd\xb3\xcd\xb6\xcd\xb7\xcd\xbb-\xcd\xbd\xcd\xbf\xce\x86\xce\x88-\xce\x8a\xce\x8c\xce\x8e-\xce\xa1\xce\xa3-\xcf\xb5"
+    "\xcf\xb7-\xd2\x81\xd2\x8a-\xd4\xaf\xd4\xb1-\xd5\x96\xe1\x82\xa0-\xe1\x83\x85\xe1\x8e\xa0-\xe1\x8f\xb5\xe1\x8f\xb8-\xe1\x8f\xbd"
+    "\xe1\xb2\x90-\xe1\xb2\xba\xe1\xb2\xbd-\xe1\xb2\xbf\xe1\xb4\x80-\xe1\xb4\xab\xe1\xb5\xab-\xe1\xb5\xb7\xe1\xb5\xb9-\xe1\xb6\x9a"
+    "\xe1\xb8\x80-\xe1\xbc\x95\xe1\xbc\x98-\xe1\xbc\x9d\xe1\xbc\xa0-\xe1\xbd\x85\xe1\xbd\x88-\xe1\xbd\x8d\xe1\xbd\x90-\xe1\xbd\x97"
+    "\xe1\xbd\x99\xe1\xbd\x9b\xe1\xbd\x9d\xe1\xbd\x9f-\xe1\xbd\xbd\xe1\xbe\x80-\xe1\xbe\xb4\xe1\xbe\xb6-\xe1\xbe\xbc\xe1\xbe\xbe"
+    "\xe1\xbf\x82-\xe1\xbf\x84\xe1\xbf\x86-\xe1\xbf\x8c\xe1\xbf\x90-\xe1\xbf\x93\xe1\xbf\x96-\xe1\xbf\x9b\xe1\xbf\xa0-\xe1\xbf\xac"
+    "\xe1\xbf\xb2-\xe1\xbf\xb4\xe1\xbf\xb6-\xe1\xbf\xbc\xe2\x84\x82\xe2\x84\x87\xe2\x84\x8a-\xe2\x84\x93\xe2\x84\x95\xe2\x84\x99-"
+    "\xe2\x84\x9d\xe2\x84\xa4\xe2\x84\xa6\xe2\x84\xa8\xe2\x84\xaa-\xe2\x84\xad\xe2\x84\xaf-\xe2\x84\xb4\xe2\x84\xb9\xe2\x84\xbc-"
+    "\xe2\x84\xbf\xe2\x85\x85-\xe2\x85\x89\xe2\x85\x8e\xe2\x86\x83\xe2\x86\x84\xe2\xb0\x80-\xe2\xb1\xbb\xe2\xb1\xbe-\xe2\xb3\xa4"
+    "\xe2\xb3\xab-\xe2\xb3\xae\xe2\xb3\xb2\xe2\xb3\xb3\xea\x99\x80-\xea\x99\xad\xea\x9a\x80-\xea\x9a\x9b\xea\x9c\xa2-\xea\x9d\xaf"
+    "\xea\x9d\xb1-\xea\x9e\x87\xea\x9e\x8b-\xea\x9e\x8e\xea\xad\xb0-\xea\xae\xbf\xef\xac\x80-\xef\xac\x86\xef\xac\x93-\xef\xac\x97"
+    "\xef\xbc\xa1-\xef\xbc\xba\xef\xbd\x81-\xef\xbd\x9a\xf0\x90\x90\x80-\xf0\x90\x91\x8f\xf0\x90\x92\xb0-\xf0\x90\x93\x93"
+    "\xf0\x90\x93\x98-\xf0\x90\x93\xbb\xf0\x90\xb2\x80-\xf0\x90\xb2\xb2\xf0\x90\xb3\x80-\xf0\x90\xb3\xb2\xf0\x91\xa2\xa0-"
+    "\xf0\x91\xa3\x9f\xf0\x9e\xa4\x80-\xf0\x9e\xa5\x83]+";
+static const char k_re_ds_punct[] =
+    "\\s?[!-/:-~\xef\xbc\x81-\xef\xbc\x8f\xef\xbc\x9a-\xef\xbd\x9e\xe2\x80\x98-\xe2\x80\x9f\xe3\x80\x80-\xe3\x80\x82]+";
+static const char k_re_ds_cjk[] = "[\xe4\xb8\x80-\xe9\xbe\xa5\xe0\xa0\x80-\xe4\xb8\x80\xea\xb0\x80-\xed\x9f\xbf]+";
+static const char k_re_ds3_cjk[] = "[\xe4\xb8\x80-\xe9\xbe\xa5\xe3\x81\x80-\xe3\x82\x9f\xe3\x82\xa0-\xe3\x83\xbf]+";
+static const char k_re_ds3_main[] =
+    "[!\"#$%&'()*+,\\-./:;<=>?@\\[\\\\\\]^_`{|}~][A-Za-z]+|[^\r\n\\p{L}\\p{P}\\p{S}]?[\\p{L}\\p{M}]+| ?[\\p{P}\\p{S}]+[\r\n]*|"
+    "\\s*[\r\n]+|\\s+(?!\\S)|\\s+";
+static const char k_re_bloom[] =
+    " ?[^(\\s|.,!?\xe2\x80\xa6\xe3\x80\x82\xef\xbc\x8c\xe3\x80\x81\xe0\xa5\xa4\xdb\x94\xd8\x8c)]+";
 
 /* The regex list of each pre-tokenizer (NULL-terminated); "@gpt2"/"@llama3" are the custom
  * splitters. */
@@ -36,7 +63,17 @@ static const char *const *pre_regexes(enum lm__pre pre)
     static const char *const falcon[] = {"[\\p{P}\\$\\+<=>\\^~\\|`]+", "@gpt2", "[0-9][0-9][0-9]", NULL};
     static const char *const gpt4o[] = {k_re_gpt4o, NULL};
     static const char *const tekken[] = {k_re_tekken, NULL};
+    static const char *const ds_llm[] = {"[\r\n]", k_re_ds_latin, k_re_ds_punct, "\\s+$", k_re_ds_cjk, "\\p{N}+", NULL};
+    static const char *const ds_coder[] = {"[\r\n]", "\\s?\\p{L}+", "\\s?\\p{P}+", k_re_ds_cjk, "\\p{N}", NULL};
+    static const char *const ds3[] = {"\\p{N}{1,3}", k_re_ds3_cjk, k_re_ds3_main, NULL};
+    static const char *const bloom[] = {k_re_bloom, NULL};
+    static const char *const viking[] = {k_re_bloom, "\\p{N}", NULL};
     switch (pre) {
+    case LM__PRE_DEEPSEEK_LLM: return ds_llm;
+    case LM__PRE_DEEPSEEK_CODER: return ds_coder;
+    case LM__PRE_DEEPSEEK3: return ds3;
+    case LM__PRE_BLOOM: return bloom;
+    case LM__PRE_VIKING: return viking;
     case LM__PRE_LLAMA3: case LM__PRE_CHATGLM4: return llama3;
     case LM__PRE_GPT2: return gpt2;
     case LM__PRE_QWEN2: return qwen2;
@@ -128,13 +165,17 @@ int lm__bpe_init_pre(struct lm_tokenizer *t, struct lm_error *err)
             t->regex_custom[k] = SPLIT_LLAMA3;
             continue;
         }
-        t->regex_custom[k] = SPLIT_REGEX;
-        size_t pl;
-        char *pat = collapse_regex(list[i], &pl);
+        /* like llama.cpp: a regex using a Unicode category runs on the collapsed text, any other
+         * on the code points (where \s only knows ASCII white space, as std::wregex) */
+        bool collapsed = strstr(list[i], "\\p{") != NULL;
+        t->regex_custom[k] = collapsed ? SPLIT_REGEX : SPLIT_WIDE;
+        size_t pl = strlen(list[i]);
+        char *pat = collapsed ? collapse_regex(list[i], &pl) : strdup(list[i]);
         if (!pat) return lm_error_set(err, LM_ENOMEM, "tokenizer: out of memory");
         int ec;
         PCRE2_SIZE eo;
-        pcre2_code *re = pcre2_compile((PCRE2_SPTR)pat, pl, 0, &ec, &eo, NULL);
+        uint32_t opts = PCRE2_DOLLAR_ENDONLY | (collapsed ? 0 : PCRE2_UTF);
+        pcre2_code *re = pcre2_compile((PCRE2_SPTR)pat, pl, opts, &ec, &eo, NULL);
         free(pat);
         if (!re) {
             PCRE2_UCHAR msg[128];
@@ -330,28 +371,47 @@ static void split_llama3(const struct cview *c, struct spl *s)
     }
 }
 
-/* Regex split of each current segment over the collapsed text: matches and the gaps between
- * them become words. */
-static int split_regex(const pcre2_code *re, const unsigned char *col, const struct offs *in, struct offs *out)
+/* Code point index of byte offset b (a code point boundary) within cpos[lo..hi]. */
+static size_t cpt_at(const size_t *cpos, size_t lo, size_t hi, size_t b)
+{
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (cpos[mid] < b) lo = mid + 1;
+        else hi = mid;
+    }
+    return lo;
+}
+
+/* Regex split of each current segment: matches and the gaps between them become words. subj
+ * is the collapsed text (one byte per code point, cpos NULL) or the UTF-8 text with cpos[i] the
+ * byte offset of code point i. Offsets in and out count code points. */
+static int split_regex(const pcre2_code *re, const unsigned char *subj, const size_t *cpos, const struct offs *in,
+                       struct offs *out)
 {
     pcre2_match_data *md = pcre2_match_data_create_from_pattern(re, NULL);
     if (!md) return LM_ENOMEM;
     size_t start = 0;
     int rc = 0;
     for (size_t i = 0; i < in->n && rc == 0; i++) {
-        size_t seg = in->v[i], pos = 0, last = 0;
-        while (pos <= seg) {
-            int m = pcre2_match(re, col + start, seg, pos, 0, md, NULL);
+        size_t seg = in->v[i], last = 0;
+        size_t b0 = cpos ? cpos[start] : start, blen = cpos ? cpos[start + seg] - b0 : seg, bpos = 0;
+        while (bpos <= blen) {
+            int m = pcre2_match(re, subj + b0, blen, bpos, 0, md, NULL);
             if (m < 0) break;
             PCRE2_SIZE *ov = pcre2_get_ovector_pointer(md);
-            size_t ms = ov[0], me = ov[1];
-            if (me == ms) {  /* empty match: step over one unit */
-                pos = ms + 1;
+            size_t bs = ov[0], be = ov[1];
+            if (be == bs) {  /* empty match: step over one code point */
+                size_t c = cpos ? cpt_at(cpos, start, start + seg, b0 + bs) : start + bs;
+                if (c >= start + seg) break;
+                bpos = cpos ? cpos[c + 1] - b0 : bs + 1;
                 continue;
             }
+            size_t ms = cpos ? cpt_at(cpos, start, start + seg, b0 + bs) - start : bs;
+            size_t me = cpos ? cpt_at(cpos, start, start + seg, b0 + be) - start : be;
             if (ms > last && (rc = offs_push(out, ms - last)) < 0) break;
             if ((rc = offs_push(out, me - ms)) < 0) break;
-            last = pos = me;
+            last = me;
+            bpos = be;
         }
         if (rc == 0 && last < seg) rc = offs_push(out, seg - last);
         start += seg;
@@ -493,24 +553,41 @@ int lm__bpe_tokenize(const struct lm_tokenizer *t, const char *text, size_t len,
     size_t n;
     uint32_t *cp = lm__utf8_decode_all(text, len, &n);
     unsigned *fl = malloc(n * sizeof *fl);
-    unsigned char *col = NULL;
+    unsigned char *col = NULL, *wide = NULL;
+    size_t *cpos = NULL;
     struct offs a = {0}, b = {0};
     struct work k = {0};
     char *word = NULL;
     int rc = 0;
     if (!cp || !fl) { rc = LM_ENOMEM; goto done; }
-    bool need_col = false;
-    for (int i = 0; i < t->n_regex; i++) need_col |= t->regex_custom[i] == SPLIT_REGEX;
+    bool need_col = false, need_wide = false;
+    for (int i = 0; i < t->n_regex; i++) {
+        need_col |= t->regex_custom[i] == SPLIT_REGEX;
+        need_wide |= t->regex_custom[i] == SPLIT_WIDE;
+    }
     if (need_col && !(col = malloc(n ? n : 1))) { rc = LM_ENOMEM; goto done; }
+    if (need_wide && (!(wide = malloc(n * 4 + 1)) || !(cpos = malloc((n + 1) * sizeof *cpos)))) { rc = LM_ENOMEM; goto done; }
+    size_t wb = 0;
     for (size_t i = 0; i < n; i++) {
         fl[i] = lm__cpt_flags(cp[i]);
         if (col) col[i] = cp[i] < 128 ? (unsigned char)cp[i] : collapse_cpt(cp[i], fl[i]);
+        if (wide) {
+            /* non-ASCII white space reads as \v (llama.cpp's std::wregex workaround); code
+             * points that are not valid UTF-8 scalars read as U+FFFD */
+            uint32_t c = cp[i] > 127 && (fl[i] & LM__CF_WHITESPACE) ? 0x0B : cp[i];
+            if ((c >= 0xD800 && c <= 0xDFFF) || c > 0x10FFFF) c = 0xFFFD;
+            cpos[i] = wb;
+            wb += lm__utf8_put(c, (char *)wide + wb);
+        }
     }
+    if (cpos) cpos[n] = wb;
     if ((rc = offs_push(&a, n)) < 0) goto done;
     for (int r = 0; r < t->n_regex; r++) {
         b.n = 0;
         if (t->regex_custom[r] == SPLIT_REGEX) {
-            rc = split_regex(t->regex[r], col, &a, &b);
+            rc = split_regex(t->regex[r], col, NULL, &a, &b);
+        } else if (t->regex_custom[r] == SPLIT_WIDE) {
+            rc = split_regex(t->regex[r], wide, cpos, &a, &b);
         } else {
             struct spl s = {&b, 0, 0};
             size_t start = 0;
@@ -549,6 +626,8 @@ done:
     free(a.v);
     free(b.v);
     free(col);
+    free(wide);
+    free(cpos);
     free(fl);
     free(cp);
     return rc;

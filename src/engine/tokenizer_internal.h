@@ -70,7 +70,11 @@ enum lm__pre {
     LM__PRE_QWEN2,
     LM__PRE_SMOLLM,   /* also starcoder, refact, command-r, ... */
     LM__PRE_FALCON,
+    LM__PRE_DEEPSEEK_LLM,
     LM__PRE_DEEPSEEK_CODER,
+    LM__PRE_DEEPSEEK3,
+    LM__PRE_BLOOM,    /* also poro-chat, gpt3-finnish */
+    LM__PRE_VIKING,
     LM__PRE_CHATGLM4,
     LM__PRE_GPT4O,
     LM__PRE_TEKKEN,
@@ -84,7 +88,7 @@ struct lm__strmap {
     const uint32_t *lens;
 };
 
-#define LM__TOK_MAX_REGEX 4
+#define LM__TOK_MAX_REGEX 8
 
 struct lm_tokenizer {
     enum lm__tok_kind kind;
@@ -108,7 +112,7 @@ struct lm_tokenizer {
     /* pre-tokenizer: each entry is a custom splitter (gpt2/llama3) or a compiled regex over the
      * category-collapsed text (see tok_bpe.c) */
     int n_regex;
-    int regex_custom[LM__TOK_MAX_REGEX];   /* 0 regex, 1 gpt2, 2 llama3 */
+    int regex_custom[LM__TOK_MAX_REGEX];   /* 0 collapsed regex, 1 gpt2, 2 llama3, 3 code point regex */
     void *regex[LM__TOK_MAX_REGEX];        /* pcre2_code_8 * */
 
     int32_t bos, eos, eot, eom, unk, sep, pad, mask;

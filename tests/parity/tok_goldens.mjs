@@ -79,6 +79,11 @@ const COMMON = [
   "<|begin_of_text|><|start_header_id|>user<|end_header_id|>\n\nHi there<|eot_id|>",
   "<|im_start|>system\nYou are helpful.<|im_end|>\n<|im_start|>user\nHi<|im_end|>",
   "<start_of_turn>user\nhello<end_of_turn>",
+  "Ελληνικά: Καλημέρα κόσμε! Ωραία.",
+  "，。！？；：「」『』（）【】 — “quotes” ‘single’ …",
+  "１２３ＡＢＣ ｱｲｳｴｵ ﾊﾟﾝ",
+  "trailing spaces at end   ",
+  "em\u2003space, line\u2028separator, nel\u0085here",
   "The mitochondria is the powerhouse of the cell; ATP is its currency. " +
     "Retrieval-augmented generation (RAG) combines a retriever with a generator: documents are split " +
     "into chunks, embedded, indexed, and the top-k chunks are placed in the prompt. " +
@@ -157,7 +162,9 @@ const VOCABS = [
     variant: { "tokenizer.ggml.add_space_prefix": false } },
   // the other pre-tokenizers on the Llama 3 vocabulary (same merges, different word splits)
   ...[["gpt2", "gpt-2"], ["default", null], ["smollm", "smollm"], ["falcon", "falcon"], ["gpt4o", "gpt-4o"],
-      ["tekken", "tekken"], ["command_r", "command-r"], ["glm4", "glm4"], ["stablelm2", "stablelm2"]].map(([n, pre]) => ({
+      ["tekken", "tekken"], ["command_r", "command-r"], ["glm4", "glm4"], ["stablelm2", "stablelm2"],
+      ["deepseek_llm", "deepseek-llm"], ["deepseek_coder", "deepseek-coder"], ["deepseek_v3", "deepseek-v3"],
+      ["bloom", "bloom"], ["poro", "poro-chat"], ["viking", "viking"]].map(([n, pre]) => ({
     name: `pre_${n}`, file: "llama3-vocab-tiny.gguf",
     variant: { "tokenizer.ggml.pre": pre, "tokenizer.ggml.add_bos_token": false },
   })),
