@@ -223,21 +223,33 @@ try {
   const textA = '# Office hours\n\nThe Zephyrine office opens at 09:00 and closes at 17:30 on weekdays.\n\nVisitors sign in at the front desk on floor 3.\n'
   const textB = 'Company holidays: New Year, Spring Festival (five days), Labour Day, National Day week.\nThe parking garage closes at 22:00.\n'
   const textC = '员工手册：年假为每年十五天。报销需在三十天内提交。办公室九点开门。'
-  await page.locator('#file-input').setInputFiles([
-    { name: docA, mimeType: 'text/markdown', buffer: Buffer.from(textA) },
-    { name: docB, mimeType: 'text/plain', buffer: Buffer.from(textB.repeat(40)) },
+  // Two files dropped at once on the drop zone (a real drop event carrying a DataTransfer).
+  await page.locator('.drop').evaluate((zone, files) => {
+    const dt = new DataTransfer()
+    for (const f of files) dt.items.add(new File([f.text], f.name, { type: f.type }))
+    zone.dispatchEvent(new DragEvent('dragenter', { bubbles: true, cancelable: true, dataTransfer: dt }))
+    zone.dispatchEvent(new DragEvent('drop', { bubbles: true, cancelable: true, dataTransfer: dt }))
+  }, [
+    { name: docA, type: 'text/markdown', text: textA },
+    { name: docB, type: 'text/plain', text: textB.repeat(40) },
   ])
   for (const n of [docA, docB]) {
     const row = page.locator(`li.upload[data-name="${n}"]`)
     await row.and(page.locator('.done, .error')).waitFor({ timeout: 30_000 })
     assert.ok(await row.evaluate((e) => e.classList.contains('done')), `upload ${n}: ${await row.innerText()}`)
     assert.match(await row.locator('.up-status').innerText(), /Added, [1-9]\d* chunks?/)
+    assert.equal(await row.locator('progress').evaluate((p) => p.value), 1, `progress of ${n} reaches 100%`)
   }
+  const docD = 'notes.html'
+  await page.getByRole('button', { name: 'choose files' }).focus()
+  const [chooser] = await Promise.all([page.waitForEvent('filechooser'), page.keyboard.press('Enter')])
+  await chooser.setFiles([{ name: docD, mimeType: 'text/html', buffer: Buffer.from('<html><body><h1>Notes</h1><p>The cafeteria serves lunch from 11:30.</p><script>x()</script></body></html>') }])
+  await page.locator(`li.upload.done[data-name="${docD}"]`).waitFor({ timeout: 30_000 })
   await page.getByLabel('Name').fill(docC)
   await page.getByLabel('Text', { exact: true }).fill(textC)
   await page.getByRole('button', { name: 'Add document' }).click()
   await page.getByText(/Added, [1-9]\d* chunks?\./).waitFor({ timeout: 30_000 })
-  for (const n of [docA, docB, docC]) await page.locator(`tr[data-doc="${n}"]`).waitFor()
+  for (const n of [docA, docB, docC, docD]) await page.locator(`tr[data-doc="${n}"]`).waitFor()
   const chunksB = Number(await page.locator(`tr[data-doc="${docB}"] td.num`).innerText())
   assert.ok(chunksB > 1, `the long upload is split into several chunks (${chunksB})`)
   log('documents uploaded and listed')
@@ -255,7 +267,7 @@ try {
   await page.getByRole('link', { name: 'Chat' }).click()
   await page.waitForURL(`${BASE}/`)
   await page.locator('.conn.open').waitFor()
-  await page.getByText(/^Model chat · 3 documents, \d+ chunks$/).waitFor()
+  await page.getByText(/^Model chat · 4 documents, \d+ chunks$/).waitFor()
   await page.screenshot({ path: join(OUT, 'chat-empty.png') })
   await page.evaluate(() => {
     // Record the answer's text at every DOM change while it streams.
@@ -343,7 +355,7 @@ try {
   await page.getByText(`Deleted “${docB}”.`).waitFor()
   const listed = await (await fetch(`${BASE}/api/v1/knowledge/documents`)).json()
   const list = Array.isArray(listed) ? listed : listed.documents ?? listed.items ?? []
-  assert.deepEqual(list.map((d) => d.source).sort(), [docA, docC].sort(), 'the server no longer lists it')
+  assert.deepEqual(list.map((d) => d.source).sort(), [docA, docC, docD].sort(), 'the server no longer lists it')
   await page.evaluate(() => window.scrollTo(0, 0))
   await page.screenshot({ path: join(OUT, 'knowledge-after-delete.png'), fullPage: true })
 

@@ -130,7 +130,7 @@ function UploadBox({ onAdded }: { onAdded: () => void }) {
           accept={ACCEPT}
           className="sr-only"
           tabIndex={-1}
-          aria-label={t.kChoose}
+          aria-hidden="true"
           onChange={(e) => {
             addFiles(e.target.files)
             e.target.value = ''
