@@ -60,6 +60,8 @@ enum lm_gguf_type {
 
 #define LM_GGUF_DEFAULT_ALIGNMENT 32
 #define LM_GGUF_MAX_DIMS 4
+/* Tensor names are shorter than this (ggml's limit); keys and names contain no NUL byte. */
+#define LM_GGUF_MAX_NAME 64
 /* Arrays nested deeper than this are rejected (ggml itself writes no nested arrays). */
 #define LM_GGUF_MAX_DEPTH 8
 

@@ -214,6 +214,8 @@ static int parse_kv(struct lm_gguf *g, struct rd *r, struct lm_error *err)
         char nb[80];
         if (!rd_str(r, &kv->key))
             return lm_error_set(err, LM_EFORMAT, "gguf: metadata entry %lld: key past the end of the file", (long long)i);
+        if (memchr(kv->key.ptr, 0, kv->key.len))
+            return lm_error_set(err, LM_EFORMAT, "gguf: key %s: contains a NUL byte", safe_name(kv->key, nb, sizeof nb));
         uint32_t t;
         if (!rd_u32(r, &t))
             return lm_error_set(err, LM_EFORMAT, "gguf: key %s: type past the end of the file",
@@ -251,6 +253,11 @@ static int parse_tensor(struct lm_gguf *g, struct rd *r, int64_t i, struct lm_er
     if (!rd_str(r, &t->name))
         return lm_error_set(err, LM_EFORMAT, "gguf: tensor %lld: name past the end of the file", (long long)i);
     const char *name = safe_name(t->name, nb, sizeof nb);
+    /* ggml keeps names in 64-byte fields: longer ones are rejected by llama.cpp too */
+    if (t->name.len >= LM_GGUF_MAX_NAME)
+        return lm_error_set(err, LM_EFORMAT, "gguf: tensor %s: name longer than %d bytes", name, LM_GGUF_MAX_NAME - 1);
+    if (memchr(t->name.ptr, 0, t->name.len))
+        return lm_error_set(err, LM_EFORMAT, "gguf: tensor %s: name contains a NUL byte", name);
     uint32_t nd;
     if (!rd_u32(r, &nd)) return lm_error_set(err, LM_EFORMAT, "gguf: tensor %s: header past the end of the file", name);
     if (nd < 1 || nd > LM_GGUF_MAX_DIMS)

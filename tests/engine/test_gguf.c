@@ -132,6 +132,14 @@ static void test_corrupt_table(void)
     header(&b, 3, 2, 0); tinfo(&b, "x\ny", 2, ne2, 0, 0); tinfo(&b, "x\ny", 2, ne2, 0, 256); pad_to(&b, 32, 512);
     expect_fail("dup tensor newline", &b, LM_EFORMAT, "duplicate tensor x?y");
 
+    header(&b, 3, 1, 0);
+    tinfo(&b, "a.very.long.tensor.name.that.goes.on.and.on.past.the.ggml.limit.of.64", 2, ne2, 0, 0);
+    pad_to(&b, 32, 512);
+    expect_fail("long name", &b, LM_EFORMAT, "name longer than 63 bytes");
+
+    header(&b, 3, 0, 1); u64(&b, 3); ASSERT_OK(lm_buf_append(&b, "a\0b", 3)); u32(&b, LM_GGUF_TYPE_UINT8); ASSERT_OK(lm_buf_append_char(&b, 1));
+    expect_fail("nul key", &b, LM_EFORMAT, "key a?b: contains a NUL byte");
+
     /* a valid file with two adjacent tensors for contrast */
     header(&b, 3, 2, 0); tinfo(&b, "a", 2, ne2, 0, 0); tinfo(&b, "b", 2, ne2, 0, 256); pad_to(&b, 32, 512);
     struct lm_gguf *g;
