@@ -207,6 +207,7 @@ static void stream_answer(struct answer *a, struct lm_http_req *req, const struc
                           struct llmd_task *t)
 {
     struct lm_http_stream *st = lm_http_stream_begin(req, 200, "text/event-stream");
+    atomic_store(&t->stream, st);
     struct lm_buf text = {0};
     bool gone = false;
     if (a->kind == LLMD_CHAT) gone = sse_json(st, chunk_json(a, true, "", NULL, r->include_usage)) < 0;

@@ -89,6 +89,7 @@ struct llmd_task *llmd_task_new(void)
     pthread_mutex_init(&t->mu, NULL);
     pthread_cond_init(&t->cv, NULL);
     atomic_init(&t->cancel, false);
+    atomic_init(&t->stream, NULL);
     t->slot = -1;
     return t;
 }
@@ -333,7 +334,10 @@ static bool step(struct llmd_sched *s)
 
     for (int i = 0; i < s->n_slots; i++) {
         struct slot *sl = &s->slots[i];
-        if (sl->state != SLOT_IDLE && atomic_load(&sl->task->cancel)) slot_finish(s, sl, LLMD_FINISH_CANCELLED, NULL);
+        if (sl->state == SLOT_IDLE) continue;
+        struct lm_http_stream *st = atomic_load(&sl->task->stream);
+        if (atomic_load(&sl->task->cancel) || (st && lm_http_stream_gone(st)))
+            slot_finish(s, sl, LLMD_FINISH_CANCELLED, NULL);
     }
 
     int n = 0, prompt_budget = s->n_batch;

@@ -149,7 +149,10 @@ struct llmd_task {
     size_t n_stop;
     bool json_mode;
     bool ignore_eos;                 /* end-of-generation tokens are never sampled */
-    struct lm_http_stream *stream;   /* for disconnect checks; may be NULL */
+    /* the answer's stream once it began (NULL before, and for JSON answers): the scheduler
+     * checks it every step, so a vanished client frees its slot at the next step. The
+     * handler ends the stream only after done, so the pointer stays valid while it matters. */
+    struct lm_http_stream *_Atomic stream;
     atomic_bool cancel;              /* set by the handler: free the slot at the next step */
 
     /* outputs, under mu */
