@@ -24,10 +24,17 @@ struct lm_pool;
 void lm_matmul(struct lm_pool *pool, enum lm_type wtype, const void *w, int64_t nrows, int64_t ncols,
                const float *x, int64_t n_tok, float *y);
 
-/* Same product, but W's rows are taken from row indices rows[0..nrows) (for embeddings lookup
- * use lm_get_rows instead). */
+/* Optional faster layout for a weight matrix, made once at load: when the kernels in use have
+ * one for (type, nrows, ncols), returns the type to pass to lm_matmul from then on (e.g.
+ * LM_TYPE_Q4_0_R8) and stores in *out a new buffer of the same size holding W repacked (owned
+ * by the caller, free with lm_weights_free). Otherwise returns type unchanged and *out = NULL:
+ * keep using W as it is. Repacked weights work only with lm_matmul and lm_get_rows (same row
+ * indices), with the same results as the original layout. Returns -1 if allocation fails. */
+int lm_weights_prepare(enum lm_type type, const void *w, int64_t nrows, int64_t ncols, void **out);
+void lm_weights_free(void *p);
 
-/* Dequantises rows ids[0..n) of W (ncols wide) into out[n][ncols]. */
+/* Dequantises rows ids[0..n) of W (ncols wide) into out[n][ncols]. Works for the prepared
+ * layouts too (slower there: meant for the odd tied-embedding lookup). */
 void lm_get_rows(enum lm_type wtype, const void *w, int64_t ncols, const int32_t *ids, int64_t n, float *out);
 
 /* f32 helpers used by attention and norms (SIMD where it pays). */

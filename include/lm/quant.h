@@ -23,7 +23,11 @@ enum lm_type {
     LM_TYPE_Q6_K = 14,
     LM_TYPE_Q8_K = 15,
     LM_TYPE_BF16 = 30,
-    LM_TYPE_COUNT = 40,       /* bound for tables indexed by type */
+    LM_TYPE_COUNT = 40,       /* bound for tables indexed by GGUF type */
+    /* Kernel-private layouts made by lm_weights_prepare (lm/kernels.h); never in a file, and
+     * lm_type_traits/lm_row_size do not know them. */
+    LM_TYPE_Q4_0_R8 = 40,     /* Q4_0, 8 rows interleaved per block */
+    LM_TYPE_ALL = 41,         /* bound for the kernels' own tables */
 };
 
 struct lm_type_traits {

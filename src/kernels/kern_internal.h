@@ -69,6 +69,15 @@ struct lm__block_q6_K {
 };
 static_assert(sizeof(struct lm__block_q6_K) == 210, "q6_K block");
 
+/* 8 Q4_0 rows interleaved (LM_TYPE_Q4_0_R8): block b of rows 8g..8g+7. Byte 32*k + 4*r + j of
+ * qs is byte 4*k + j of row r's original qs (low nibble: column 4k+j, high: column 16+4k+j),
+ * so one 32-byte load gives 4 columns of all 8 rows. Same size as 8 Q4_0 blocks. */
+struct lm__block_q4_0x8 {
+    uint16_t d[8];
+    uint8_t qs[128];
+};
+static_assert(sizeof(struct lm__block_q4_0x8) == 8 * sizeof(struct lm__block_q4_0), "q4_0x8 block");
+
 /* activations for K-quant dot products */
 struct lm__block_q8_K {
     float d;
@@ -86,7 +95,7 @@ typedef void (*lm__from_float_fn)(const float *src, void *dst, int64_t n);
 
 struct lm__kern {
     const char *name;
-    lm__gemm_fn gemm[LM_TYPE_COUNT];              /* by weight type */
+    lm__gemm_fn gemm[LM_TYPE_ALL];                /* by weight type (nr a multiple of 8 for _R8) */
     lm__from_float_fn from_float[LM_TYPE_COUNT];  /* by vec_dot_type */
     float (*dot_f32)(const float *a, const float *b, int64_t n);
     void (*axpy_f32)(float *y, float a, const float *x, int64_t n);
@@ -108,6 +117,14 @@ enum lm__kern_level {
 };
 int lm__kern_build(struct lm__kern *k, int level);
 const struct lm__kern *lm__kern_active(void);
+
+/* Traits including the kernel-private types (lm_type_traits knows only file types). */
+const struct lm_type_traits *lm__type_traits(int t);
+/* Writes Q4_0 weights (nrows a multiple of 8) interleaved as LM_TYPE_Q4_0_R8 into dst (same size). */
+void lm__q4_0_to_r8(const void *w, int64_t nrows, int64_t ncols, void *dst);
+/* Reference product for LM_TYPE_Q4_0_R8 (w at a row that is a multiple of 8; nr multiple of 8). */
+void lm__gemm_q4_0_r8_ref(int64_t n, const void *w, size_t ws, int64_t nr, const void *x, size_t xs,
+                          int64_t nt, float *y, int64_t ldy);
 
 /* Reference quantisers and dequantisers by type (n a multiple of the block size). */
 void lm__quantize_q4_0_ref(const float *x, void *y, int64_t n);

@@ -1,10 +1,16 @@
-/* kern_x86_avx512.c — AVX-512 (F/BW/VL/DQ, optionally VNNI) kernels (x86-64). */
-#include <immintrin.h>
-
-#include "kernels/kern_internal.h"
+/* kern_x86_avx512.c — AVX-512 (F/BW/VL/DQ) kernels with VNNI dot products (x86-64). */
+#define LM_X86_VNNI 1
+#include "kernels/kern_x86.h"
 
 /* Installs the AVX-512 kernels into k (on top of the AVX2 ones). */
 void lm__kern_fill_avx512(struct lm__kern *k, int vnni)
 {
     k->name = vnni ? "avx512vnni" : "avx512";
+    k->from_float[LM_TYPE_Q8_0] = x86_quantize_q8_0;
+    k->dot_f32 = x86_dot_f32;
+    k->axpy_f32 = x86_axpy_f32;
+    k->gemm[LM_TYPE_Q4_0_R8] = x86_gemm_q4_0_r8;
+    if (!vnni) return;
+    k->gemm[LM_TYPE_Q4_0] = x86_gemm_q4_0;
+    k->gemm[LM_TYPE_Q8_0] = x86_gemm_q8_0;
 }

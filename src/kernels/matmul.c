@@ -5,6 +5,7 @@
  * atomic counter, so a thread that got descheduled does not hold the others back. */
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -145,12 +146,13 @@ void lm_matmul(struct lm_pool *pool, enum lm_type wtype, const void *w, int64_t 
                const float *x, int64_t n_tok, float *y)
 {
     const struct lm__kern *k = lm__kern_active();
-    const struct lm_type_traits *tr = lm_type_traits((int)wtype);
+    const struct lm_type_traits *tr = lm__type_traits((int)wtype);
     if (!tr || !k->gemm[wtype] || nrows <= 0 || n_tok <= 0) return;
+    if (wtype == LM_TYPE_Q4_0_R8 && nrows % 8) return;      /* lm_weights_prepare never makes it */
     enum lm_type vt = tr->vec_dot_type;
     struct mm_job j = {
         .gemm = k->gemm[wtype], .from_float = k->from_float[vt], .w = w,
-        .wstride = lm_row_size(wtype, ncols), .nrows = nrows, .ncols = ncols, .xf = x,
+        .wstride = lm_row_size(wtype == LM_TYPE_Q4_0_R8 ? LM_TYPE_Q4_0 : wtype, ncols), .nrows = nrows, .ncols = ncols, .xf = x,
         .xstride = lm_row_size(vt, ncols), .n_tok = n_tok, .y = y,
     };
     int nth = lm_pool_size(pool);
@@ -180,9 +182,74 @@ void lm_matmul(struct lm_pool *pool, enum lm_type wtype, const void *w, int64_t 
     else lm_pool_run(pool, mm_worker, &j);
 }
 
+/* Whether the active kernels have a faster layout for these weights. */
+static bool prefers_r8(enum lm_type t, int64_t nrows)
+{
+    const char *name = lm__kern_active()->name;
+    return t == LM_TYPE_Q4_0 && nrows % 8 == 0 && strncmp(name, "avx", 3) == 0;
+}
+
+/* Repacks Q4_0 weights into 8-row interleaved blocks when the kernels in use have them. */
+int lm_weights_prepare(enum lm_type type, const void *w, int64_t nrows, int64_t ncols, void **out)
+{
+    *out = NULL;
+    if (!prefers_r8(type, nrows) || ncols % LM_QK4_0 || ncols <= 0) return (int)type;
+    void *dst = NULL;
+    if (posix_memalign(&dst, 64, lm_row_size(LM_TYPE_Q4_0, ncols) * (size_t)nrows) != 0) return -1;
+    lm__q4_0_to_r8(w, nrows, ncols, dst);
+    *out = dst;
+    return LM_TYPE_Q4_0_R8;
+}
+
+/* Interleaves groups of 8 Q4_0 rows (nrows a multiple of 8). */
+void lm__q4_0_to_r8(const void *w, int64_t nrows, int64_t ncols, void *vdst)
+{
+    const int64_t nb = ncols / LM_QK4_0;
+    const size_t rs = lm_row_size(LM_TYPE_Q4_0, ncols);
+    struct lm__block_q4_0x8 *dst = vdst;
+    for (int64_t g = 0; g < nrows / 8; g++) {
+        const struct lm__block_q4_0 *src[8];
+        for (int r = 0; r < 8; r++) src[r] = (const void *)((const char *)w + (size_t)(g * 8 + r) * rs);
+        for (int64_t b = 0; b < nb; b++) {
+            struct lm__block_q4_0x8 *o = &dst[g * nb + b];
+            for (int r = 0; r < 8; r++) {
+                o->d[r] = src[r][b].d;
+                for (int k = 0; k < 4; k++) memcpy(o->qs + 32 * k + 4 * r, src[r][b].qs + 4 * k, 4);
+            }
+        }
+    }
+}
+
+/* Frees a buffer from lm_weights_prepare. */
+void lm_weights_free(void *p)
+{
+    free(p);
+}
+
+/* Row r of interleaved Q4_0 weights as f32. */
+static void get_row_q4_0_r8(const void *w, int64_t ncols, int64_t r, float *out)
+{
+    const int64_t nb = ncols / LM_QK4_0;
+    const struct lm__block_q4_0x8 *g = (const struct lm__block_q4_0x8 *)w + (r / 8) * nb;
+    const int ri = (int)(r % 8);
+    for (int64_t b = 0; b < nb; b++, out += 32) {
+        const float d = lm_f16_to_f32(g[b].d[ri]);
+        for (int k = 0; k < 4; k++)
+            for (int j = 0; j < 4; j++) {
+                const uint8_t q = g[b].qs[32 * k + 4 * ri + j];
+                out[4 * k + j] = (float)((q & 0xF) - 8) * d;
+                out[16 + 4 * k + j] = (float)((q >> 4) - 8) * d;
+            }
+    }
+}
+
 /* Dequantises the rows ids[] of W into out. */
 void lm_get_rows(enum lm_type wtype, const void *w, int64_t ncols, const int32_t *ids, int64_t n, float *out)
 {
+    if (wtype == LM_TYPE_Q4_0_R8) {
+        for (int64_t i = 0; i < n; i++) get_row_q4_0_r8(w, ncols, ids[i], out + i * ncols);
+        return;
+    }
     size_t rs = lm_row_size(wtype, ncols);
     if (!rs) return;
     for (int64_t i = 0; i < n; i++)

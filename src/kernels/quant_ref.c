@@ -8,7 +8,7 @@
 
 #include "kernels/kern_internal.h"
 
-static const struct lm_type_traits traits[LM_TYPE_COUNT] = {
+static const struct lm_type_traits traits[LM_TYPE_ALL] = {
     [LM_TYPE_F32]  = {"F32", 1, 4, false, LM_TYPE_F32},
     [LM_TYPE_F16]  = {"F16", 1, 2, false, LM_TYPE_F16},
     [LM_TYPE_BF16] = {"BF16", 1, 2, false, LM_TYPE_BF16},
@@ -20,7 +20,15 @@ static const struct lm_type_traits traits[LM_TYPE_COUNT] = {
     [LM_TYPE_Q5_K] = {"Q5_K", LM_QK_K, sizeof(struct lm__block_q5_K), true, LM_TYPE_Q8_K},
     [LM_TYPE_Q6_K] = {"Q6_K", LM_QK_K, sizeof(struct lm__block_q6_K), true, LM_TYPE_Q8_K},
     [LM_TYPE_Q8_K] = {"Q8_K", LM_QK_K, sizeof(struct lm__block_q8_K), true, LM_TYPE_Q8_K},
+    [LM_TYPE_Q4_0_R8] = {"Q4_0_R8", LM_QK4_0, sizeof(struct lm__block_q4_0), true, LM_TYPE_Q8_0},
 };
+
+/* Traits of file types and kernel-private types. */
+const struct lm_type_traits *lm__type_traits(int t)
+{
+    if (t < 0 || t >= LM_TYPE_ALL || !traits[t].name) return NULL;
+    return &traits[t];
+}
 
 /* Traits of t or NULL for types we do not implement. */
 const struct lm_type_traits *lm_type_traits(int t)

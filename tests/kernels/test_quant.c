@@ -252,6 +252,45 @@ static void test_get_rows_and_f32(void)
     }
 }
 
+/* The interleaved layout gives the same numbers as plain Q4_0, through matmul and get_rows. */
+static void test_q4_0_r8_ref(void)
+{
+    const int64_t n = 256, nr = 24, nt = 5;
+    size_t ws = lm_row_size(LM_TYPE_Q4_0, n);
+    float *wf = malloc(sizeof(float) * n * nr), *x = malloc(sizeof(float) * n * nt);
+    uint8_t *w = malloc(ws * nr), *w8 = malloc(ws * nr);
+    for (int64_t i = 0; i < n * nr; i++) wf[i] = grand() * 0.05f;
+    for (int64_t i = 0; i < n * nt; i++) x[i] = grand();
+    for (int64_t r = 0; r < nr; r++) lm_quantize_row(LM_TYPE_Q4_0, wf + r * n, w + r * ws, n);
+    lm__q4_0_to_r8(w, nr, n, w8);
+    float ya[24 * 5], yb[24 * 5];
+    lm__kern_ref.gemm[LM_TYPE_Q4_0](n, w, ws, nr, x, 0, 0, ya, nr);   /* nt 0: no-op */
+    uint8_t xq[5 * 272];
+    for (int t = 0; t < nt; t++) lm_quantize_row(LM_TYPE_Q8_0, x + t * n, xq + t * 272, n);
+    lm__kern_ref.gemm[LM_TYPE_Q4_0](n, w, ws, nr, xq, 272, nt, ya, nr);
+    lm__gemm_q4_0_r8_ref(n, w8, ws, nr, xq, 272, nt, yb, nr);
+    ASSERT(memcmp(ya, yb, sizeof ya) == 0);
+    int32_t ids[3] = {0, 13, 23};
+    float ra[3 * 256], rb[3 * 256];
+    lm_get_rows(LM_TYPE_Q4_0, w, n, ids, 3, ra);
+    lm_get_rows(LM_TYPE_Q4_0_R8, w8, n, ids, 3, rb);
+    ASSERT(memcmp(ra, rb, sizeof ra) == 0);
+    /* prepare: either a repacked copy used through matmul, or nothing to do */
+    void *p = NULL;
+    int t = lm_weights_prepare(LM_TYPE_Q4_0, w, nr, n, &p);
+    ASSERT(t == LM_TYPE_Q4_0 || t == LM_TYPE_Q4_0_R8);
+    ASSERT((t == LM_TYPE_Q4_0) == (p == NULL));
+    lm_matmul(NULL, LM_TYPE_Q4_0, w, nr, n, x, nt, ya);
+    lm_matmul(NULL, (enum lm_type)t, p ? p : w, nr, n, x, nt, yb);
+    for (int i = 0; i < 24 * 5; i++) ASSERT_NEAR(ya[i], yb[i], 1e-4 * (1 + fabs(ya[i])));
+    lm_weights_free(p);
+    ASSERT_EQ(lm_weights_prepare(LM_TYPE_Q4_0, w, 12, n, &p), LM_TYPE_Q4_0);    /* rows not a multiple of 8 */
+    ASSERT(p == NULL);
+    ASSERT_EQ(lm_weights_prepare(LM_TYPE_Q8_0, w, 8, n, &p), LM_TYPE_Q8_0);
+    ASSERT(lm_type_traits(LM_TYPE_Q4_0_R8) == NULL);    /* never a file type */
+    free(wf); free(x); free(w); free(w8);
+}
+
 int main(void)
 {
     RUN_TEST(test_traits);
@@ -261,5 +300,6 @@ int main(void)
     RUN_TEST(test_roundtrips);
     RUN_TEST(test_ref_dot);
     RUN_TEST(test_get_rows_and_f32);
+    RUN_TEST(test_q4_0_r8_ref);
     return 0;
 }

@@ -1,0 +1,427 @@
+/* kern_x86.h — x86-64 integer-dot kernels shared by the AVX2 and AVX-512 files.
+ *
+ * Included by kern_x86_avx2.c (LM_X86_VNNI 0: maddubs+madd) and kern_x86_avx512.c
+ * (LM_X86_VNNI 1: vpdpbusd on 256-bit registers, AVX512-VL), each compiled with its own flags.
+ * Products are computed in tiles of R weight rows x T activation rows so one decoded weight block
+ * serves T tokens (prefill) and one activation block serves R rows.
+ *
+ * u8 x s8 dot products: Q4_0 nibbles are used unsigned (0..15) and the offset of 8 is removed
+ * with a per-activation-block correction (8 * sum of the activation block) that seeds the
+ * accumulator; Q8_0 weights are signed, so the activations are made unsigned (x + 128) and the
+ * correction is 128 * sum of the weight block. Both are exact in int32. */
+#ifndef LM_KERN_X86_H
+#define LM_KERN_X86_H
+
+#include <immintrin.h>
+#include <string.h>
+
+#include "kernels/kern_internal.h"
+
+#define LM_AI static inline __attribute__((always_inline))
+
+/* acc + sum over groups of 4 of u[i]*s[i] (u unsigned bytes, s signed bytes) */
+LM_AI __m256i dot_u8s8(__m256i acc, __m256i u, __m256i s)
+{
+#if LM_X86_VNNI
+    return _mm256_dpbusd_epi32(acc, u, s);
+#else
+    /* maddubs saturates pairs at 32767: callers keep u small enough (nibbles: 2*15*128; Q8_0
+     * uses |w| <= 127 against x*sign(w): 2*127*128) */
+    return _mm256_add_epi32(acc, _mm256_madd_epi16(_mm256_maddubs_epi16(u, s), _mm256_set1_epi16(1)));
+#endif
+}
+
+LM_AI float hsum_ps(__m256 v)
+{
+    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+    s = _mm_add_ss(s, _mm_movehdup_ps(s));
+    return _mm_cvtss_f32(s);
+}
+
+LM_AI float f16_to_f32(uint16_t h)
+{
+    return _cvtsh_ss(h);
+}
+
+/* 32 nibbles of a Q4_0/Q4_1 block as bytes 0..15 (low nibbles first, as the format orders them) */
+LM_AI __m256i nibbles32(const uint8_t *qs)
+{
+    __m128i raw = _mm_loadu_si128((const __m128i *)qs);
+    __m256i both = _mm256_inserti128_si256(_mm256_castsi128_si256(raw), _mm_srli_epi16(raw, 4), 1);
+    return _mm256_and_si256(both, _mm256_set1_epi8(0x0F));
+}
+
+/* One R x T tile of Q4_0 weights against Q8_0 activations. */
+LM_AI void tile_q4_0(int R, int T, int64_t nb, const struct lm__block_q4_0 *const *w,
+                     const struct lm__block_q8_0 *const *x, float *y, int64_t ldy)
+{
+    __m256 acc[4][4];
+    for (int r = 0; r < R; r++)
+        for (int t = 0; t < T; t++) acc[r][t] = _mm256_setzero_ps();
+    const __m256i eights = _mm256_set1_epi8(8);
+    for (int64_t b = 0; b < nb; b++) {
+        __m256i qw[4];
+        __m256 dw[4];
+        for (int r = 0; r < R; r++) {
+            qw[r] = nibbles32(w[r][b].qs);
+            dw[r] = _mm256_set1_ps(f16_to_f32(w[r][b].d));
+        }
+        for (int t = 0; t < T; t++) {
+            const __m256i qx = _mm256_loadu_si256((const __m256i *)x[t][b].qs);
+            const __m256 dx = _mm256_set1_ps(f16_to_f32(x[t][b].d));
+            /* seed with -8*sum(x) so the unsigned nibbles act as q-8 */
+            const __m256i neg = _mm256_sub_epi32(_mm256_setzero_si256(), dot_u8s8(_mm256_setzero_si256(), eights, qx));
+            for (int r = 0; r < R; r++) {
+                const __m256i v = dot_u8s8(neg, qw[r], qx);
+                acc[r][t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(v), _mm256_mul_ps(dw[r], dx), acc[r][t]);
+            }
+        }
+    }
+    for (int t = 0; t < T; t++)
+        for (int r = 0; r < R; r++) y[t * ldy + r] = hsum_ps(acc[r][t]);
+}
+
+/* One R x T tile of Q8_0 weights against Q8_0 activations (sign trick: |w| times x*sign(w)). */
+LM_AI void tile_q8_0(int R, int T, int64_t nb, const struct lm__block_q8_0 *const *w,
+                     const struct lm__block_q8_0 *const *x, float *y, int64_t ldy)
+{
+    __m256 acc[4][4];
+    for (int r = 0; r < R; r++)
+        for (int t = 0; t < T; t++) acc[r][t] = _mm256_setzero_ps();
+    for (int64_t b = 0; b < nb; b++) {
+        __m256i qw[4], aw[4];
+        __m256 dw[4];
+        for (int r = 0; r < R; r++) {
+            qw[r] = _mm256_loadu_si256((const __m256i *)w[r][b].qs);
+            aw[r] = _mm256_sign_epi8(qw[r], qw[r]);
+            dw[r] = _mm256_set1_ps(f16_to_f32(w[r][b].d));
+        }
+        for (int t = 0; t < T; t++) {
+            const __m256i qx = _mm256_loadu_si256((const __m256i *)x[t][b].qs);
+            const __m256 dx = _mm256_set1_ps(f16_to_f32(x[t][b].d));
+            for (int r = 0; r < R; r++) {
+                const __m256i v = dot_u8s8(_mm256_setzero_si256(), aw[r], _mm256_sign_epi8(qx, qw[r]));
+                acc[r][t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(v), _mm256_mul_ps(dw[r], dx), acc[r][t]);
+            }
+        }
+    }
+    for (int t = 0; t < T; t++)
+        for (int r = 0; r < R; r++) y[t * ldy + r] = hsum_ps(acc[r][t]);
+}
+
+/* Walks the nr x nt output in 4x4 tiles (edges in smaller tiles). */
+#define LM_X86_TILED_GEMM(NAME, TILE, WB, XB)                                                          \
+    static void NAME(int64_t n, const void *w, size_t ws, int64_t nr, const void *x, size_t xs,        \
+                     int64_t nt, float *y, int64_t ldy)                                                 \
+    {                                                                                                   \
+        const int64_t nb = n / 32;                                                                      \
+        int64_t r0 = 0;                                                                                 \
+        for (; r0 < nr; r0 += 4) {                                                                      \
+            const int R = nr - r0 >= 4 ? 4 : (int)(nr - r0);                                            \
+            const WB *wp[4];                                                                            \
+            for (int r = 0; r < 4; r++)                                                                 \
+                wp[r] = (const WB *)((const char *)w + (size_t)(r0 + (r < R ? r : 0)) * ws);            \
+            int64_t t0 = 0;                                                                             \
+            for (; t0 + 4 <= nt; t0 += 4) {                                                             \
+                const XB *xp[4];                                                                        \
+                for (int t = 0; t < 4; t++) xp[t] = (const XB *)((const char *)x + (size_t)(t0 + t) * xs); \
+                if (R == 4) TILE(4, 4, nb, wp, xp, y + t0 * ldy + r0, ldy);                             \
+                else for (int r = 0; r < R; r++) TILE(1, 4, nb, wp + r, xp, y + t0 * ldy + r0 + r, ldy); \
+            }                                                                                           \
+            for (; t0 < nt; t0++) {                                                                     \
+                const XB *xp[1] = {(const XB *)((const char *)x + (size_t)t0 * xs)};                    \
+                if (R == 4) TILE(4, 1, nb, wp, xp, y + t0 * ldy + r0, ldy);                             \
+                else for (int r = 0; r < R; r++) TILE(1, 1, nb, wp + r, xp, y + t0 * ldy + r0 + r, ldy); \
+            }                                                                                           \
+        }                                                                                               \
+    }
+
+LM_X86_TILED_GEMM(x86_gemm_q4_0_tiles, tile_q4_0, struct lm__block_q4_0, struct lm__block_q8_0)
+LM_X86_TILED_GEMM(x86_gemm_q8_0, tile_q8_0, struct lm__block_q8_0, struct lm__block_q8_0)
+
+/* Prompt processing for Q4_0: 8 weight rows are unpacked into an interleaved buffer (for each
+ * group of 4 columns, 4 bytes of each of the 8 rows side by side), so one maddubs multiplies
+ * 4 columns of 8 rows by 4 broadcast activation bytes and the 8 lanes of the result are the 8
+ * rows: no horizontal sums and one scale multiply per 8 rows. The unpacking is paid once per
+ * 8 rows and reused by every token of the tile. Columns go in chunks of KCHUNK blocks so the
+ * buffer stays in L1/L2. */
+#define KCHUNK 64
+struct q4_0_x8 {
+    _Alignas(32) uint8_t q[KCHUNK][8][32];   /* [block][4-column group][row*4 + byte] values 0..15 */
+    float d[KCHUNK][8];         /* row scales per block */
+};
+
+static void unpack_q4_0_x8(struct q4_0_x8 *p, const struct lm__block_q4_0 *const *w, int64_t b0, int64_t nbc)
+{
+    for (int64_t b = 0; b < nbc; b++) {
+        /* rows' 32 values as bytes; then transpose 4-byte groups: out[g][r] = row r bytes 4g..4g+3 */
+        __m256i v[8];
+        for (int r = 0; r < 8; r++) {
+            v[r] = nibbles32(w[r][b0 + b].qs);
+            p->d[b][r] = f16_to_f32(w[r][b0 + b].d);
+        }
+        /* 8x8 transpose of 32-bit elements */
+        __m256i t0 = _mm256_unpacklo_epi32(v[0], v[1]), t1 = _mm256_unpackhi_epi32(v[0], v[1]);
+        __m256i t2 = _mm256_unpacklo_epi32(v[2], v[3]), t3 = _mm256_unpackhi_epi32(v[2], v[3]);
+        __m256i t4 = _mm256_unpacklo_epi32(v[4], v[5]), t5 = _mm256_unpackhi_epi32(v[4], v[5]);
+        __m256i t6 = _mm256_unpacklo_epi32(v[6], v[7]), t7 = _mm256_unpackhi_epi32(v[6], v[7]);
+        __m256i u0 = _mm256_unpacklo_epi64(t0, t2), u1 = _mm256_unpackhi_epi64(t0, t2);
+        __m256i u2 = _mm256_unpacklo_epi64(t1, t3), u3 = _mm256_unpackhi_epi64(t1, t3);
+        __m256i u4 = _mm256_unpacklo_epi64(t4, t6), u5 = _mm256_unpackhi_epi64(t4, t6);
+        __m256i u6 = _mm256_unpacklo_epi64(t5, t7), u7 = _mm256_unpackhi_epi64(t5, t7);
+        __m256i *o = (__m256i *)p->q[b];
+        _mm256_storeu_si256(o + 0, _mm256_permute2x128_si256(u0, u4, 0x20));
+        _mm256_storeu_si256(o + 1, _mm256_permute2x128_si256(u1, u5, 0x20));
+        _mm256_storeu_si256(o + 2, _mm256_permute2x128_si256(u2, u6, 0x20));
+        _mm256_storeu_si256(o + 3, _mm256_permute2x128_si256(u3, u7, 0x20));
+        _mm256_storeu_si256(o + 4, _mm256_permute2x128_si256(u0, u4, 0x31));
+        _mm256_storeu_si256(o + 5, _mm256_permute2x128_si256(u1, u5, 0x31));
+        _mm256_storeu_si256(o + 6, _mm256_permute2x128_si256(u2, u6, 0x31));
+        _mm256_storeu_si256(o + 7, _mm256_permute2x128_si256(u3, u7, 0x31));
+    }
+}
+
+/* Per-token values of a chunk of activation blocks: scale as float and 8 * sum(q) (the
+ * correction for the unsigned nibbles), computed once per chunk for all row groups. */
+struct act_chunk {
+    float d[KCHUNK];
+    int32_t s8[KCHUNK];
+};
+
+static void act_chunk_fill(struct act_chunk *a, const struct lm__block_q8_0 *x, int64_t nbc)
+{
+    const __m256i ones8 = _mm256_set1_epi8(1), ones16 = _mm256_set1_epi16(1);
+    for (int64_t b = 0; b < nbc; b++) {
+        const __m256i xs = _mm256_loadu_si256((const __m256i *)x[b].qs);
+        const __m256i sx = _mm256_madd_epi16(_mm256_maddubs_epi16(ones8, xs), ones16);
+        __m128i h = _mm_add_epi32(_mm256_castsi256_si128(sx), _mm256_extracti128_si256(sx, 1));
+        h = _mm_add_epi32(h, _mm_shuffle_epi32(h, 0x4e));
+        h = _mm_add_epi32(h, _mm_shuffle_epi32(h, 0xb1));
+        a->s8[b] = _mm_cvtsi128_si32(h) * 8;
+        a->d[b] = f16_to_f32(x[b].d);
+    }
+}
+
+LM_AI __m256i bcast4(const int8_t *p)
+{
+    int32_t v;
+    memcpy(&v, p, 4);
+    return _mm256_set1_epi32(v);
+}
+
+/* acc0/acc1 (8 rows each) += the chunk's blocks against two tokens' activation blocks; the
+ * interleaved weights are loaded once for both. i16 partial sums stay below 4*2*15*128. */
+LM_AI void q4_0_x8_tokens2(const struct q4_0_x8 *p, int64_t nbc, const struct lm__block_q8_0 *x0,
+                           const struct lm__block_q8_0 *x1, const struct act_chunk *a0,
+                           const struct act_chunk *a1, __m256 *acc0, __m256 *acc1)
+{
+    const __m256i ones16 = _mm256_set1_epi16(1);
+    __m256 c0 = *acc0, c1 = *acc1;
+    for (int64_t b = 0; b < nbc; b++) {
+        const __m256i *q = (const __m256i *)p->q[b];
+        __m256i s0 = _mm256_setzero_si256(), s1 = _mm256_setzero_si256();
+        __m256i u0 = _mm256_setzero_si256(), u1 = _mm256_setzero_si256();
+        for (int k = 0; k < 4; k++) {
+            const __m256i qa = _mm256_load_si256(q + k), qb = _mm256_load_si256(q + 4 + k);
+            s0 = _mm256_add_epi16(s0, _mm256_maddubs_epi16(qa, bcast4(x0[b].qs + 4 * k)));
+            u0 = _mm256_add_epi16(u0, _mm256_maddubs_epi16(qb, bcast4(x0[b].qs + 16 + 4 * k)));
+            s1 = _mm256_add_epi16(s1, _mm256_maddubs_epi16(qa, bcast4(x1[b].qs + 4 * k)));
+            u1 = _mm256_add_epi16(u1, _mm256_maddubs_epi16(qb, bcast4(x1[b].qs + 16 + 4 * k)));
+        }
+        __m256i v0 = _mm256_add_epi32(_mm256_madd_epi16(s0, ones16), _mm256_madd_epi16(u0, ones16));
+        __m256i v1 = _mm256_add_epi32(_mm256_madd_epi16(s1, ones16), _mm256_madd_epi16(u1, ones16));
+        v0 = _mm256_sub_epi32(v0, _mm256_set1_epi32(a0->s8[b]));
+        v1 = _mm256_sub_epi32(v1, _mm256_set1_epi32(a1->s8[b]));
+        const __m256 dw = _mm256_load_ps(p->d[b]);
+        c0 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(v0), _mm256_mul_ps(dw, _mm256_set1_ps(a0->d[b])), c0);
+        c1 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(v1), _mm256_mul_ps(dw, _mm256_set1_ps(a1->d[b])), c1);
+    }
+    *acc0 = c0;
+    *acc1 = c1;
+}
+
+#define GEMM_TOK 64     /* tokens per pass; the matmul driver hands out tiles of at most 64 */
+#define GEMM_ROWS 64    /* rows per pass (8 groups of 8) */
+
+/* Tile of Q4_0 x Q8_0 products through the interleaved 8-row layout; loops: tokens (64), rows
+ * (64), column chunks, 8-row groups, tokens. Per chunk the activation values are computed once
+ * and each 8-row group is unpacked once. */
+static void x86_gemm_q4_0(int64_t n, const void *w, size_t ws, int64_t nr, const void *x, size_t xs,
+                          int64_t nt, float *y, int64_t ldy)
+{
+    if (nt < 4 || nr < 8) {
+        x86_gemm_q4_0_tiles(n, w, ws, nr, x, xs, nt, y, ldy);
+        return;
+    }
+    const int64_t nb = n / 32, r8 = nr / 8 * 8;
+    _Alignas(32) struct q4_0_x8 p;
+    struct act_chunk ac[GEMM_TOK];
+    __m256 acc[GEMM_ROWS / 8][GEMM_TOK];
+    for (int64_t t0 = 0; t0 < nt; t0 += GEMM_TOK) {
+        const int64_t tn = nt - t0 < GEMM_TOK ? nt - t0 : GEMM_TOK;
+        for (int64_t rp = 0; rp < r8; rp += GEMM_ROWS) {
+            const int64_t ng = (r8 - rp < GEMM_ROWS ? r8 - rp : GEMM_ROWS) / 8;
+            for (int64_t g = 0; g < ng; g++)
+                for (int64_t t = 0; t < tn; t++) acc[g][t] = _mm256_setzero_ps();
+            for (int64_t b0 = 0; b0 < nb; b0 += KCHUNK) {
+                const int64_t nbc = nb - b0 < KCHUNK ? nb - b0 : KCHUNK;
+                for (int64_t t = 0; t < tn; t++)
+                    act_chunk_fill(&ac[t], (const struct lm__block_q8_0 *)((const char *)x + (size_t)(t0 + t) * xs) + b0, nbc);
+                for (int64_t g = 0; g < ng; g++) {
+                    const struct lm__block_q4_0 *wp[8];
+                    for (int r = 0; r < 8; r++)
+                        wp[r] = (const struct lm__block_q4_0 *)((const char *)w + (size_t)(rp + g * 8 + r) * ws);
+                    unpack_q4_0_x8(&p, wp, b0, nbc);
+                    for (int64_t t = 0; t < tn; t += 2) {
+                        const int64_t t1 = t + 1 < tn ? t + 1 : t;      /* odd count: last one twice */
+                        const struct lm__block_q8_0 *xb0 = (const struct lm__block_q8_0 *)((const char *)x + (size_t)(t0 + t) * xs) + b0;
+                        const struct lm__block_q8_0 *xb1 = (const struct lm__block_q8_0 *)((const char *)x + (size_t)(t0 + t1) * xs) + b0;
+                        __m256 dummy = acc[g][t1];
+                        q4_0_x8_tokens2(&p, nbc, xb0, xb1, &ac[t], &ac[t1], &acc[g][t], t1 != t ? &acc[g][t1] : &dummy);
+                    }
+                }
+            }
+            for (int64_t g = 0; g < ng; g++)
+                for (int64_t t = 0; t < tn; t++) _mm256_storeu_ps(y + (t0 + t) * ldy + rp + g * 8, acc[g][t]);
+        }
+    }
+    if (r8 < nr)
+        x86_gemm_q4_0_tiles(n, (const char *)w + (size_t)r8 * ws, ws, nr - r8, x, xs, nt, y + r8, ldy);
+}
+
+/* ---- LM_TYPE_Q4_0_R8: 8 interleaved rows; lanes of the int32/float vectors are the 8 rows ---- */
+
+/* 8 rows x 1 block x 1 token: dot products of the unsigned nibbles with the activations.
+ * lo[k]/hi[k] hold columns 4k..4k+3 / 16+4k..16+4k+3 of the 8 rows (bytes 0..15). i16 partial
+ * sums stay below 4 * 2 * 15 * 128 = 15360. */
+LM_AI __m256i r8_dot(const __m256i *lo, const __m256i *hi, const int8_t *xq)
+{
+    __m256i a = _mm256_maddubs_epi16(lo[0], bcast4(xq + 0));
+    __m256i b = _mm256_maddubs_epi16(hi[0], bcast4(xq + 16));
+    for (int k = 1; k < 4; k++) {
+        a = _mm256_add_epi16(a, _mm256_maddubs_epi16(lo[k], bcast4(xq + 4 * k)));
+        b = _mm256_add_epi16(b, _mm256_maddubs_epi16(hi[k], bcast4(xq + 16 + 4 * k)));
+    }
+    const __m256i ones16 = _mm256_set1_epi16(1);
+    return _mm256_add_epi32(_mm256_madd_epi16(a, ones16), _mm256_madd_epi16(b, ones16));
+}
+
+/* T tokens (1..4) against nbc blocks of one 8-row group; acc[t] holds the 8 rows. */
+LM_AI void r8_group(int T, const struct lm__block_q4_0x8 *wb, int64_t nbc, const struct lm__block_q8_0 *const *x,
+                    const struct act_chunk *ac, __m256 *acc)
+{
+    const __m256i m4 = _mm256_set1_epi8(0x0F);
+    __m256 c[4];
+    for (int t = 0; t < T; t++) c[t] = acc[t];
+    for (int64_t b = 0; b < nbc; b++) {
+        __m256i lo[4], hi[4];
+        for (int k = 0; k < 4; k++) {
+            const __m256i p = _mm256_loadu_si256((const __m256i *)(wb[b].qs + 32 * k));
+            lo[k] = _mm256_and_si256(p, m4);
+            hi[k] = _mm256_and_si256(_mm256_srli_epi16(p, 4), m4);
+        }
+        const __m256 dw = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)wb[b].d));
+        for (int t = 0; t < T; t++) {
+            __m256i v = r8_dot(lo, hi, x[t][b].qs);
+            v = _mm256_sub_epi32(v, _mm256_set1_epi32(ac[t].s8[b]));
+            c[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(v), _mm256_mul_ps(dw, _mm256_set1_ps(ac[t].d[b])), c[t]);
+        }
+    }
+    for (int t = 0; t < T; t++) acc[t] = c[t];
+}
+
+/* Product for interleaved Q4_0 (nr a multiple of 8, w at a multiple-of-8 row). Loops: tokens in
+ * fours, column chunks (activation sums computed once per chunk), 8-row groups. */
+static void x86_gemm_q4_0_r8(int64_t n, const void *w, size_t ws, int64_t nr, const void *x, size_t xs,
+                             int64_t nt, float *y, int64_t ldy)
+{
+    const int64_t nb = n / 32, ng = nr / 8;
+    struct act_chunk ac[4];
+    enum { GMAX = 32 };
+    __m256 acc[GMAX][4];
+    for (int64_t t0 = 0; t0 < nt; t0 += 4) {
+        const int T = nt - t0 >= 4 ? 4 : 1;
+        for (int64_t gp = 0; gp < ng; gp += GMAX) {
+            const int64_t gn = ng - gp < GMAX ? ng - gp : GMAX;
+            for (int64_t g = 0; g < gn; g++)
+                for (int t = 0; t < 4; t++) acc[g][t] = _mm256_setzero_ps();
+            for (int64_t b0 = 0; b0 < nb; b0 += KCHUNK) {
+                const int64_t nbc = nb - b0 < KCHUNK ? nb - b0 : KCHUNK;
+                const struct lm__block_q8_0 *xp[4];
+                for (int t = 0; t < T; t++) {
+                    xp[t] = (const struct lm__block_q8_0 *)((const char *)x + (size_t)(t0 + t) * xs) + b0;
+                    act_chunk_fill(&ac[t], xp[t], nbc);
+                }
+                for (int64_t g = 0; g < gn; g++) {
+                    const struct lm__block_q4_0x8 *wb = (const struct lm__block_q4_0x8 *)((const char *)w + (size_t)(gp + g) * 8 * ws) + b0;
+                    if (T == 4) r8_group(4, wb, nbc, xp, ac, acc[g]);
+                    else r8_group(1, wb, nbc, xp, ac, acc[g]);
+                }
+            }
+            for (int64_t g = 0; g < gn; g++)
+                for (int t = 0; t < T; t++) _mm256_storeu_ps(y + (t0 + t) * ldy + (gp + g) * 8, acc[g][t]);
+        }
+        if (T == 1) t0 -= 3;                    /* advanced by one token only */
+    }
+}
+
+/* Q8_0 activations, bit-identical to lm__quantize_q8_0_ref (roundf = half away from zero). */
+static void x86_quantize_q8_0(const float *x, void *vy, int64_t n)
+{
+    struct lm__block_q8_0 *y = vy;
+    const __m256 absmask = _mm256_castsi256_ps(_mm256_set1_epi32(0x7fffffff));
+    const __m256 half = _mm256_set1_ps(0.5f);
+    for (int64_t i = 0; i < n / 32; i++, x += 32) {
+        __m256 v[4], m = _mm256_setzero_ps();
+        for (int k = 0; k < 4; k++) {
+            v[k] = _mm256_loadu_ps(x + 8 * k);
+            m = _mm256_max_ps(m, _mm256_and_ps(v[k], absmask));
+        }
+        __m128 m4 = _mm_max_ps(_mm256_castps256_ps128(m), _mm256_extractf128_ps(m, 1));
+        m4 = _mm_max_ps(m4, _mm_movehl_ps(m4, m4));
+        m4 = _mm_max_ss(m4, _mm_movehdup_ps(m4));
+        const float amax = _mm_cvtss_f32(m4);
+        const float d = amax / 127, id = d ? 1.0f / d : 0.0f;
+        y[i].d = lm_f32_to_f16(d);
+        const __m256 vid = _mm256_set1_ps(id);
+        __m256i q[4];
+        for (int k = 0; k < 4; k++) {
+            const __m256 s = _mm256_mul_ps(v[k], vid);
+            __m256 r = _mm256_round_ps(s, _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC);
+            const __m256 frac = _mm256_and_ps(_mm256_sub_ps(s, r), absmask);    /* exact */
+            const __m256 up = _mm256_and_ps(_mm256_cmp_ps(frac, half, _CMP_GE_OQ), _mm256_set1_ps(1.0f));
+            const __m256 sgn = _mm256_and_ps(s, _mm256_castsi256_ps(_mm256_set1_epi32((int)0x80000000)));
+            r = _mm256_add_ps(r, _mm256_or_ps(up, sgn));                          /* +-1 away from 0 */
+            q[k] = _mm256_cvttps_epi32(r);
+        }
+        const __m256i p01 = _mm256_packs_epi32(q[0], q[1]), p23 = _mm256_packs_epi32(q[2], q[3]);
+        __m256i p = _mm256_packs_epi16(p01, p23);
+        p = _mm256_permutevar8x32_epi32(p, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
+        _mm256_storeu_si256((__m256i *)y[i].qs, p);
+    }
+}
+
+static float x86_dot_f32(const float *a, const float *b, int64_t n)
+{
+    __m256 s0 = _mm256_setzero_ps(), s1 = _mm256_setzero_ps();
+    int64_t i = 0;
+    for (; i + 16 <= n; i += 16) {
+        s0 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i), s0);
+        s1 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i + 8), _mm256_loadu_ps(b + i + 8), s1);
+    }
+    float s = hsum_ps(_mm256_add_ps(s0, s1));
+    for (; i < n; i++) s += a[i] * b[i];
+    return s;
+}
+
+static void x86_axpy_f32(float *y, float a, const float *x, int64_t n)
+{
+    const __m256 va = _mm256_set1_ps(a);
+    int64_t i = 0;
+    for (; i + 8 <= n; i += 8)
+        _mm256_storeu_ps(y + i, _mm256_fmadd_ps(va, _mm256_loadu_ps(x + i), _mm256_loadu_ps(y + i)));
+    for (; i < n; i++) y[i] += a * x[i];
+}
+
+#endif

@@ -1,0 +1,157 @@
+/* Every SIMD kernel set this CPU supports, against the scalar reference on random data: odd row
+ * counts, token counts that leave tile remainders, several row lengths. Activation conversion
+ * must be bit-identical to the reference; products must agree within float summation error. */
+#include <stdint.h>
+
+#include "kernels/kern_internal.h"
+#include "lm/cpu.h"
+#include "lm_test.h"
+
+static uint64_t rng = 0x9E3779B97F4A7C15ull;
+static float frand(void)
+{
+    rng ^= rng << 13; rng ^= rng >> 7; rng ^= rng << 17;
+    return (float)((rng >> 40) * (1.0 / 8388608.0)) - 1.0f;
+}
+
+static const char *level_names[LM__KERN_LEVELS] = {"scalar", "avx2", "avx512", "avx512vnni", "neon", "neon+dotprod"};
+
+static void check_from_float(const struct lm__kern *k, const char *lv)
+{
+    const enum lm_type vts[] = {LM_TYPE_F32, LM_TYPE_F16, LM_TYPE_BF16, LM_TYPE_Q8_0, LM_TYPE_Q8_1, LM_TYPE_Q8_K};
+    enum { N = 1024 };
+    static float x[N];
+    for (int i = 0; i < N; i++) x[i] = frand() * 3.0f;
+    /* a block with amax 127 (d = 1): halves must round away from zero like roundf */
+    for (int i = 0; i < 32; i++) x[i] = (float)(i % 2 ? i : -i) + (i % 3 ? 0.5f : 0.0f);
+    x[0] = 127.0f;
+    for (int i = 64; i < 96; i++) x[i] = 0;           /* all-zero block */
+    for (size_t v = 0; v < sizeof vts / sizeof vts[0]; v++) {
+        size_t rs = lm_row_size(vts[v], N);
+        uint8_t *a = malloc(rs), *b = malloc(rs);
+        lm__kern_ref.from_float[vts[v]](x, a, N);
+        k->from_float[vts[v]](x, b, N);
+        for (size_t i = 0; i < rs; i++)
+            if (a[i] != b[i]) LM_FAIL_("%s from_float %s: byte %zu differs (%d vs %d)", lv, lm_type_traits(vts[v])->name, i, a[i], b[i]);
+        free(a);
+        free(b);
+    }
+}
+
+static void check_gemm(const struct lm__kern *k, const char *lv, enum lm_type t)
+{
+    const struct lm_type_traits *tr = lm_type_traits(t);
+    const enum lm_type vt = tr->vec_dot_type;
+    const int64_t cols[] = {256, 512, 768, 32 * 3, 2048};
+    const int64_t rows[] = {1, 3, 4, 5, 7, 13, 33};
+    const int64_t toks[] = {1, 2, 3, 4, 5, 9};
+    for (size_t ci = 0; ci < sizeof cols / sizeof cols[0]; ci++) {
+        const int64_t n = cols[ci];
+        if (n % tr->block_size) continue;
+        const int64_t nr = 33, nt = 9;
+        size_t ws = lm_row_size(t, n), xs = lm_row_size(vt, n);
+        float *wf = malloc(sizeof(float) * n * nr), *xf = malloc(sizeof(float) * n * nt);
+        uint8_t *w = malloc(ws * nr), *x = malloc(xs * nt);
+        for (int64_t i = 0; i < n * nr; i++) wf[i] = frand() * 0.1f + (i % 7 == 0 ? 0.05f : 0.0f);
+        for (int64_t i = 0; i < n * nt; i++) xf[i] = frand() * 2.0f;
+        for (int64_t r = 0; r < nr; r++) lm_quantize_row(t, wf + r * n, w + r * ws, n);
+        for (int64_t r = 0; r < nt; r++) lm__kern_ref.from_float[vt](xf + r * n, x + r * xs, n);
+        /* magnitude of each product for the tolerance */
+        float *wd = malloc(sizeof(float) * n * nr), *xd = malloc(sizeof(float) * n * nt);
+        for (int64_t r = 0; r < nr; r++) lm_dequantize_row(t, w + r * ws, wd + r * n, n);
+        for (int64_t r = 0; r < nt; r++) lm_dequantize_row(vt, x + r * xs, xd + r * n, n);
+        for (size_t ri = 0; ri < sizeof rows / sizeof rows[0]; ri++) {
+            for (size_t ti = 0; ti < sizeof toks / sizeof toks[0]; ti++) {
+                const int64_t R = rows[ri], T = toks[ti], ldy = R + 2;
+                float ya[9 * 35], yb[9 * 35];
+                for (int i = 0; i < 9 * 35; i++) ya[i] = yb[i] = -777.0f;
+                lm__kern_ref.gemm[t](n, w, ws, R, x, xs, T, ya, ldy);
+                k->gemm[t](n, w, ws, R, x, xs, T, yb, ldy);
+                for (int64_t tt = 0; tt < T; tt++) {
+                    for (int64_t r = 0; r < ldy; r++) {
+                        float a = ya[tt * ldy + r], b = yb[tt * ldy + r];
+                        if (r >= R) {       /* padding must stay untouched */
+                            if (b != -777.0f) LM_FAIL_("%s %s: wrote outside the tile", lv, tr->name);
+                            continue;
+                        }
+                        double mag = 0;
+                        for (int64_t c = 0; c < n; c++) mag += fabs((double)wd[r * n + c] * xd[tt * n + c]);
+                        if (fabs((double)a - b) > 2e-5 * mag + 1e-6)
+                            LM_FAIL_("%s %s n=%d R=%d T=%d r=%d t=%d: %.8g vs ref %.8g (mag %.3g)", lv, tr->name,
+                                     (int)n, (int)R, (int)T, (int)r, (int)tt, b, a, mag);
+                    }
+                }
+            }
+        }
+        free(wf); free(xf); free(w); free(x); free(wd); free(xd);
+    }
+}
+
+/* Interleaved Q4_0 against the reference Q4_0 product on the original rows. */
+static void check_q4_0_r8(const struct lm__kern *k, const char *lv)
+{
+    const int64_t n = 2048 + 64, nr = 48, nt = 11;
+    size_t ws = lm_row_size(LM_TYPE_Q4_0, n), xs = lm_row_size(LM_TYPE_Q8_0, n);
+    float *wf = malloc(sizeof(float) * n * nr), *xf = malloc(sizeof(float) * n * nt);
+    uint8_t *w = malloc(ws * nr), *w8 = malloc(ws * nr), *x = malloc(xs * nt);
+    for (int64_t i = 0; i < n * nr; i++) wf[i] = frand() * 0.1f;
+    for (int64_t i = 0; i < n * nt; i++) xf[i] = frand();
+    for (int64_t r = 0; r < nr; r++) lm_quantize_row(LM_TYPE_Q4_0, wf + r * n, w + r * ws, n);
+    for (int64_t r = 0; r < nt; r++) lm_quantize_row(LM_TYPE_Q8_0, xf + r * n, x + r * xs, n);
+    lm__q4_0_to_r8(w, nr, n, w8);
+    const int64_t rows[] = {8, 16, 48}, toks[] = {1, 2, 3, 4, 5, 8, 11};
+    for (int ri = 0; ri < 3; ri++)
+        for (int ti = 0; ti < 7; ti++) {
+            float ya[11 * 48], yb[11 * 48];
+            lm__kern_ref.gemm[LM_TYPE_Q4_0](n, w, ws, rows[ri], x, xs, toks[ti], ya, rows[ri]);
+            k->gemm[LM_TYPE_Q4_0_R8](n, w8, ws, rows[ri], x, xs, toks[ti], yb, rows[ri]);
+            for (int64_t i = 0; i < rows[ri] * toks[ti]; i++)
+                if (fabsf(ya[i] - yb[i]) > 1e-4f * (1 + fabsf(ya[i])))
+                    LM_FAIL_("%s Q4_0_R8 R=%d T=%d i=%d: %.7g vs %.7g", lv, (int)rows[ri], (int)toks[ti], (int)i, yb[i], ya[i]);
+        }
+    free(wf); free(xf); free(w); free(w8); free(x);
+}
+
+static void check_f32_helpers(const struct lm__kern *k, const char *lv)
+{
+    float a[131], b[131], y1[131], y2[131];
+    for (int i = 0; i < 131; i++) { a[i] = frand(); b[i] = frand(); }
+    for (int n = 0; n <= 131; n++) {
+        ASSERT_NEAR(k->dot_f32(a, b, n), lm__kern_ref.dot_f32(a, b, n), 1e-4);
+        memcpy(y1, b, sizeof b);
+        memcpy(y2, b, sizeof b);
+        k->axpy_f32(y1, 0.37f, a, n);
+        lm__kern_ref.axpy_f32(y2, 0.37f, a, n);
+        for (int i = 0; i < 131; i++) ASSERT_NEAR(y1[i], y2[i], 1e-6);
+    }
+    (void)lv;
+}
+
+int main(void)
+{
+    const enum lm_type types[] = {LM_TYPE_F32, LM_TYPE_F16, LM_TYPE_BF16, LM_TYPE_Q4_0, LM_TYPE_Q4_1,
+                                  LM_TYPE_Q8_0, LM_TYPE_Q4_K, LM_TYPE_Q5_K, LM_TYPE_Q6_K};
+    int tested = 0;
+    fprintf(stderr, "active kernels: %s (cpu says %s)\n", lm__kern_active()->name, lm_cpu_kernel_name());
+    ASSERT_STR_EQ(lm__kern_active()->name, lm_cpu_kernel_name());
+    for (int lv = 1; lv < LM__KERN_LEVELS; lv++) {
+        struct lm__kern k;
+        if (lm__kern_build(&k, lv) != 0) {
+            fprintf(stderr, "-- %s: not available here\n", level_names[lv]);
+            continue;
+        }
+        fprintf(stderr, "-- %s\n", level_names[lv]);
+        ASSERT_STR_EQ(k.name, level_names[lv]);
+        check_from_float(&k, level_names[lv]);
+        for (size_t i = 0; i < sizeof types / sizeof types[0]; i++) check_gemm(&k, level_names[lv], types[i]);
+        check_q4_0_r8(&k, level_names[lv]);
+        check_f32_helpers(&k, level_names[lv]);
+        tested++;
+    }
+    fprintf(stderr, "%d SIMD kernel sets tested\n", tested);
+#if defined(__x86_64__) || defined(__aarch64__)
+    /* a 64-bit x86/ARM machine without any SIMD set would be a detection bug, unless disabled */
+    if (!getenv("LM_CPU_DISABLE")) ASSERT(tested > 0);
+#endif
+    return 0;
+}
