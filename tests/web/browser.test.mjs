@@ -184,6 +184,29 @@ log('ragd ready')
   assert.equal(await rk.text(), html)
 }
 
+// A one-page PDF with one line of text (xref offsets computed, so poppler reads it cleanly).
+function tinyPdf(text) {
+  const stream = `BT /F1 12 Tf 72 720 Td (${text}) Tj ET`
+  const objs = [
+    '<< /Type /Catalog /Pages 2 0 R >>',
+    '<< /Type /Pages /Kids [3 0 R] /Count 1 >>',
+    '<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >> >>',
+    `<< /Length ${stream.length} >>\nstream\n${stream}\nendstream`,
+    '<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>',
+  ]
+  let pdf = '%PDF-1.4\n'
+  const offs = []
+  objs.forEach((o, i) => {
+    offs.push(pdf.length)
+    pdf += `${i + 1} 0 obj\n${o}\nendobj\n`
+  })
+  const xref = pdf.length
+  pdf += `xref\n0 ${objs.length + 1}\n0000000000 65535 f \n`
+  for (const o of offs) pdf += `${String(o).padStart(10, '0')} 00000 n \n`
+  pdf += `trailer\n<< /Size ${objs.length + 1} /Root 1 0 R >>\nstartxref\n${xref}\n%%EOF\n`
+  return Buffer.from(pdf, 'latin1')
+}
+
 // ---- browser ----
 mkdirSync(OUT, { recursive: true })
 const browser = await chromium.launch({
@@ -232,7 +255,11 @@ try {
   }, [
     { name: docA, type: 'text/markdown', text: textA },
     { name: docB, type: 'text/plain', text: textB.repeat(40) },
+    { name: 'photo.png', type: 'image/png', text: 'not really a png' },
   ])
+  const refused = page.locator('li.upload.error[data-name="photo.png"]')
+  await refused.waitFor()
+  assert.match(await refused.innerText(), /not a supported file type/)
   for (const n of [docA, docB]) {
     const row = page.locator(`li.upload[data-name="${n}"]`)
     await row.and(page.locator('.done, .error')).waitFor({ timeout: 30_000 })
@@ -241,15 +268,21 @@ try {
     assert.equal(await row.locator('progress').evaluate((p) => p.value), 1, `progress of ${n} reaches 100%`)
   }
   const docD = 'notes.html'
+  const docE = 'report.pdf'
   await page.getByRole('button', { name: 'choose files' }).focus()
   const [chooser] = await Promise.all([page.waitForEvent('filechooser'), page.keyboard.press('Enter')])
-  await chooser.setFiles([{ name: docD, mimeType: 'text/html', buffer: Buffer.from('<html><body><h1>Notes</h1><p>The cafeteria serves lunch from 11:30.</p><script>x()</script></body></html>') }])
+  await chooser.setFiles([
+    { name: docD, mimeType: 'text/html', buffer: Buffer.from('<html><body><h1>Notes</h1><p>The cafeteria serves lunch from 11:30.</p><script>x()</script></body></html>') },
+    { name: docE, mimeType: 'application/pdf', buffer: tinyPdf('Quarterly report: revenue grew by 12 percent.') },
+  ])
   await page.locator(`li.upload.done[data-name="${docD}"]`).waitFor({ timeout: 30_000 })
+  await page.locator(`li.upload.done[data-name="${docE}"], li.upload.error[data-name="${docE}"]`).waitFor({ timeout: 30_000 })
+  assert.match(await page.locator(`li.upload[data-name="${docE}"]`).innerText(), /Added, 1 chunk/)
   await page.getByLabel('Name').fill(docC)
   await page.getByLabel('Text', { exact: true }).fill(textC)
   await page.getByRole('button', { name: 'Add document' }).click()
   await page.getByText(/Added, [1-9]\d* chunks?\./).waitFor({ timeout: 30_000 })
-  for (const n of [docA, docB, docC, docD]) await page.locator(`tr[data-doc="${n}"]`).waitFor()
+  for (const n of [docA, docB, docC, docD, docE]) await page.locator(`tr[data-doc="${n}"]`).waitFor()
   const chunksB = Number(await page.locator(`tr[data-doc="${docB}"] td.num`).innerText())
   assert.ok(chunksB > 1, `the long upload is split into several chunks (${chunksB})`)
   log('documents uploaded and listed')
@@ -267,7 +300,7 @@ try {
   await page.getByRole('link', { name: 'Chat' }).click()
   await page.waitForURL(`${BASE}/`)
   await page.locator('.conn.open').waitFor()
-  await page.getByText(/^Model chat · 4 documents, \d+ chunks$/).waitFor()
+  await page.getByText(/^Model chat · 5 documents, \d+ chunks$/).waitFor()
   await page.screenshot({ path: join(OUT, 'chat-empty.png') })
   await page.evaluate(() => {
     // Record the answer's text at every DOM change while it streams.
@@ -355,7 +388,7 @@ try {
   await page.getByText(`Deleted “${docB}”.`).waitFor()
   const listed = await (await fetch(`${BASE}/api/v1/knowledge/documents`)).json()
   const list = Array.isArray(listed) ? listed : listed.documents ?? listed.items ?? []
-  assert.deepEqual(list.map((d) => d.source).sort(), [docA, docC, docD].sort(), 'the server no longer lists it')
+  assert.deepEqual(list.map((d) => d.source).sort(), [docA, docC, docD, docE].sort(), 'the server no longer lists it')
   await page.evaluate(() => window.scrollTo(0, 0))
   await page.screenshot({ path: join(OUT, 'knowledge-after-delete.png'), fullPage: true })
 

@@ -15,7 +15,8 @@ interface Upload {
   error?: string
 }
 
-const ACCEPT = '.txt,.md,.markdown,.html,.htm,.pdf,text/plain,text/markdown,text/html,application/pdf'
+const ACCEPT = '.txt,.text,.md,.markdown,.html,.htm,.pdf,text/plain,text/markdown,text/html,application/pdf'
+const SUPPORTED = /\.(txt|text|md|markdown|html?|pdf)$/i
 const PARALLEL_UPLOADS = 2
 let uploadKey = 1
 
@@ -75,8 +76,13 @@ function UploadBox({ onAdded }: { onAdded: () => void }) {
     if (!files) return
     const list = Array.from(files)
     if (!list.length) return
-    const items: Upload[] = list.map((f) => ({ key: uploadKey++, name: f.name, size: f.size, progress: 0, phase: 'queued' }))
-    list.forEach((file, i) => queue.current.push({ key: items[i].key, file }))
+    // Types the server cannot read are refused here, without sending them.
+    const items: Upload[] = list.map((f) =>
+      SUPPORTED.test(f.name)
+        ? { key: uploadKey++, name: f.name, size: f.size, progress: 0, phase: 'queued' }
+        : { key: uploadKey++, name: f.name, size: f.size, progress: 0, phase: 'error', error: t.kUnsupported },
+    )
+    list.forEach((file, i) => items[i].phase === 'queued' && queue.current.push({ key: items[i].key, file }))
     setUploads((us) => [...us, ...items])
     pump()
   }
