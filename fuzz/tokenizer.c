@@ -13,7 +13,7 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 #define SP "\xe2\x96\x81"
-#define NKIND 8
+#define NKIND 10
 
 static struct lm_tokenizer *g_tok[NKIND];
 
@@ -154,6 +154,8 @@ static void init(void)
     g_tok[5] = make_bpe("gpt-4o");
     g_tok[6] = make_bpe("smollm");
     g_tok[7] = make_wpm();
+    g_tok[8] = make_bpe("deepseek-llm");
+    g_tok[9] = make_bpe("deepseek-v3");
     for (int i = 0; i < NKIND; i++)
         if (!g_tok[i]) abort();  /* a broken fuzz harness, not an input problem */
 }
