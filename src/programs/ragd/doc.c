@@ -115,8 +115,19 @@ static int pdf_in_child(struct ragd_app *app, const char *data, size_t len, char
     }
     close(pipefd[0]);
     if (rc < 0) kill(pid, SIGKILL);
+    /* the child may still be busy after closing its output: the deadline holds for it too */
     int status = 0;
-    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {}
+    for (;;) {
+        pid_t w = waitpid(pid, &status, WNOHANG);
+        if (w == pid || (w < 0 && errno != EINTR)) break;
+        if (w == 0 && now_ms() > deadline) {
+            kill(pid, SIGKILL);
+            if (rc == 0)
+                rc = lm_error_set(err, LM_ETIMEDOUT, "pdf: text extraction took longer than %d s", app->cfg.pdf_timeout_s);
+            deadline = now_ms() + 5000; /* SIGKILL cannot be ignored: reap it */
+        }
+        if (w == 0) usleep(10 * 1000);
+    }
     unlink(path);
     if (rc == 0 && WIFSIGNALED(status))
         rc = lm_error_set(err, LM_EFORMAT, "pdf: the extractor died (signal %d): the file is damaged or too costly",
