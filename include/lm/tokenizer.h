@@ -35,6 +35,9 @@ struct lm_tokenizer_spec {
     int64_t bos, eos, eot, eom, unk, sep, pad, mask;
     /* booleans: -1 = key absent (kind default), 0 = false, 1 = true */
     int add_bos, add_eos, add_sep, add_space_prefix, remove_extra_ws, lowercase, strip_accents;
+    /* general.name and general.architecture, or NULL: llama.cpp sets white-space stripping
+     * around special tokens by them (Phi-3 names, modern-bert, jina/nomic-bert-moe <mask>) */
+    const char *name, *arch;
 };
 /* Sets every field to "absent". */
 void lm_tokenizer_spec_init(struct lm_tokenizer_spec *s);

@@ -4,6 +4,7 @@
  * (EOT/EOG detection by token text), the same special-token partitioning of the input (longest
  * special text first, control tokens only when parse_special) and the same detokenizer clean-up.
  */
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -388,6 +389,37 @@ static int fixup_specials(struct lm_tokenizer *t)
     return 0;
 }
 
+/* Case-insensitive substring test (ASCII). */
+static bool contains_ci(const char *hay, const char *needle)
+{
+    if (!hay) return false;
+    size_t n = strlen(needle);
+    for (; *hay; hay++)
+        if (!strncasecmp(hay, needle, n)) return true;
+    return false;
+}
+
+/* The per-model strip attributes llama.cpp sets from the model name / architecture / pre. */
+static void strip_attrs(struct lm_tokenizer *t, const struct lm_tokenizer_spec *s)
+{
+    const char *pre = s->pre;
+    if ((pre && (strstr(pre, "jina-v2-de") || strstr(pre, "jina-v2-es") || strstr(pre, "jina-v2-code"))) ||
+        (s->arch && (strstr(s->arch, "nomic-bert-moe") || strstr(s->arch, "jina-bert-v3")))) {
+        int32_t id = find_c(t, "<mask>");
+        if (id >= 0) t->attr[id] |= LM__ATTR_LSTRIP;
+    } else if (contains_ci(s->name, "phi-3") || contains_ci(s->name, "phi3")) {
+        for (int i = 0; i < t->n_special; i++) t->attr[t->special[i]] |= LM__ATTR_RSTRIP;
+        int32_t id = find_c(t, "</s>");
+        if (id >= 0) t->attr[id] |= LM__ATTR_RSTRIP;
+        static const char *const keep[] = {"<unk>", "<s>", "<|endoftext|>"};
+        for (int k = 0; k < 3; k++)
+            if ((id = find_c(t, keep[k])) >= 0) t->attr[id] &= (uint8_t)~LM__ATTR_RSTRIP;
+    } else if (contains_ci(s->name, "modern-bert")) {
+        int32_t id = find_c(t, "[MASK]");
+        if (id >= 0) t->attr[id] |= LM__ATTR_LSTRIP;
+    }
+}
+
 static void set_bool(bool *dst, int v)
 {
     if (v >= 0) *dst = v != 0;
@@ -482,6 +514,7 @@ int lm_tokenizer_from_spec(const struct lm_tokenizer_spec *s, struct lm_tokenize
         lm_error_set(err, rc, "tokenizer: out of memory");
         goto fail;
     }
+    strip_attrs(t, s);
     *out = t;
     return 0;
 fail:
@@ -552,11 +585,15 @@ static int partition(const struct lm_tokenizer *t, const char *text, size_t len,
                     if (frags_push(&nf, -1, off, rem) < 0) goto oom;
                     break;
                 }
-                size_t pos = (size_t)(m - text);
-                if (pos > off && frags_push(&nf, -1, off, pos - off) < 0) goto oom;
+                size_t pos = (size_t)(m - text), llen = pos - off;
+                if (t->attr[id] & LM__ATTR_LSTRIP)
+                    while (llen > 0 && isspace((unsigned char)text[off + llen - 1])) llen--;
+                if (llen > 0 && frags_push(&nf, -1, off, llen) < 0) goto oom;
                 if (frags_push(&nf, id, 0, 0) < 0) goto oom;
                 rem -= pos - off + sl;
                 off = pos + sl;
+                if (t->attr[id] & LM__ATTR_RSTRIP)
+                    while (rem > 0 && isspace((unsigned char)text[off])) off++, rem--;
             }
         }
         struct frags tmp = *f;

@@ -32,6 +32,8 @@ void lm_tokenizer_spec_free(struct lm_tokenizer_spec *s)
 {
     free((void *)s->model);
     free((void *)s->pre);
+    free((void *)s->name);
+    free((void *)s->arch);
     free((void *)s->tokens);
     free((void *)s->scores);
     free((void *)s->types);
@@ -53,6 +55,9 @@ int lm_tokenizer_spec_from_gguf(const struct lm_gguf *g, struct lm_tokenizer_spe
         return lm_error_set(err, LM_EFORMAT, "tokenizer: key tokenizer.ggml.model missing or not a string");
     if (!(s->model = dup_str(model))) goto oom;
     if (lm_gguf_get_str(g, "tokenizer.ggml.pre", &pre) == 0 && !(s->pre = dup_str(pre))) goto oom;
+    struct lm_str gname, garch;
+    if (lm_gguf_get_str(g, "general.name", &gname) == 0 && !(s->name = dup_str(gname))) goto oom;
+    if (lm_gguf_get_str(g, "general.architecture", &garch) == 0 && !(s->arch = dup_str(garch))) goto oom;
     if (lm_gguf_get_arr(g, "tokenizer.ggml.tokens", &toks) < 0 || toks.type != LM_GGUF_TYPE_STRING) {
         rc = lm_error_set(err, LM_EFORMAT, "tokenizer: key tokenizer.ggml.tokens missing or not a string array");
         goto fail;

@@ -60,6 +60,8 @@ enum {
     LM__ATTR_CONTROL = 1 << 3,
     LM__ATTR_USER_DEFINED = 1 << 4,
     LM__ATTR_BYTE = 1 << 5,
+    LM__ATTR_LSTRIP = 1 << 6,   /* white space before the special token is dropped */
+    LM__ATTR_RSTRIP = 1 << 7,   /* white space after it is dropped */
 };
 
 /* Pre-tokenizer regex sets for byte-level BPE. */

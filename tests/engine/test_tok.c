@@ -11,6 +11,8 @@
 
 #define SP "\xe2\x96\x81"
 
+static const char *g_name;  /* general.name for the next build() */
+
 static struct lm_tokenizer *build(const char *model, const char *pre, const char *const *toks, const float *scores,
                                   const int32_t *types, size_t n, const char *const *merges, size_t nm)
 {
@@ -28,6 +30,7 @@ static struct lm_tokenizer *build(const char *model, const char *pre, const char
     s.types = types;
     s.merges = nm ? mv : NULL;
     s.n_merges = nm;
+    s.name = g_name;
     struct lm_tokenizer *t = NULL;
     struct lm_error err = {0};
     if (lm_tokenizer_from_spec(&s, &t, &err) < 0) LM_FAIL_("from_spec: %s", err.msg);
@@ -137,6 +140,33 @@ static struct lm_tokenizer *bpe_vocab(const char *pre)
     for (size_t i = 0; i < 7; i++) toks[n++] = pieces[i];
     static const char *merges[] = {"h e", "l l", "he ll", "hell o", "\xc4\xa0 w", "\xc4\xa0w o"};
     return build("gpt2", pre, toks, NULL, NULL, n, merges, 6);
+}
+
+/* Phi-3 models (by general.name) drop the white space after special tokens, as llama.cpp. */
+static void test_rstrip(void)
+{
+    struct lm_tokenizer *plain = spm_vocab();
+    g_name = "Phi-3 Mini Instruct phi3";
+    struct lm_tokenizer *phi = spm_vocab();
+    g_name = NULL;
+    char want[64];
+    int32_t im_end = 259 + 17, hello = 259 + 9;
+    /* after the special token: "\n  hello" keeps its spaces normally, loses them for Phi-3 */
+    const char *text = "<|im_end|>  hello";
+    snprintf(want, sizeof want, "%d %d", im_end, hello);
+    ASSERT_STR_EQ(ids_of(phi, text, strlen(text), false, true), want);
+    ASSERT(strcmp(ids_of(plain, text, strlen(text), false, true), want) != 0);
+    /* </s> strips too, <s> does not */
+    text = "</s>  hello";
+    snprintf(want, sizeof want, "2 %d", hello);
+    ASSERT_STR_EQ(ids_of(phi, text, strlen(text), false, true), want);
+    text = "<s>  hello";
+    char first[256];
+    snprintf(first, sizeof first, "%s", ids_of(phi, text, strlen(text), false, true));
+    ASSERT_STR_EQ(first, ids_of(plain, text, strlen(text), false, true));
+    ASSERT(strchr(first, ' ') != NULL && strcmp(first, want) != 0);
+    lm_tokenizer_free(plain);
+    lm_tokenizer_free(phi);
 }
 
 static void test_bpe(void)
@@ -328,6 +358,7 @@ static void test_fixtures(void)
 int main(void)
 {
     RUN_TEST(test_spm);
+    RUN_TEST(test_rstrip);
     RUN_TEST(test_bpe);
     RUN_TEST(test_wpm);
     RUN_TEST(test_spec_errors);
