@@ -49,7 +49,13 @@ struct lm__sq_store {
     pthread_cond_t pcv;
     pthread_rwlock_t mlock;    /* guards m */
     struct lm__sq_matrix m;
+    int wal_pages;             /* WAL size after the writer's last commit (wal hook, under wmu) */
 };
+
+/* Checkpoints the WAL once it has grown past ~1000 pages. The writer's automatic checkpoint is
+ * off because it would run inside COMMIT, while mlock is held and searches wait. Call with wmu
+ * held and mlock released. */
+void lm__sq_maybe_checkpoint(struct lm__sq_store *s);
 
 /* A connection for reading: a pool reader, or the writer (locked) in memory mode.
  * Blocks until one is free. Give it back with lm__sq_conn_put. */

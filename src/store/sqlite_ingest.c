@@ -123,6 +123,7 @@ int lm__sq_add_document(struct lm_store *st, const char *source, const char *con
             s->m.generation = -1; /* out of step (or out of memory): the next search reloads */
         }
         pthread_rwlock_unlock(&s->mlock);
+        lm__sq_maybe_checkpoint(s);
     }
     pthread_mutex_unlock(&s->wmu);
     free(ids);
@@ -173,6 +174,7 @@ int lm__sq_delete_document(struct lm_store *st, int64_t doc_id, struct lm_error 
             s->m.generation = -1;
         }
         pthread_rwlock_unlock(&s->mlock);
+        lm__sq_maybe_checkpoint(s);
     }
     pthread_mutex_unlock(&s->wmu);
     return rc;

@@ -192,6 +192,23 @@ static int init_schema(struct lm__sq_store *s, const struct lm_store_open_params
     return rc;
 }
 
+/* WAL hook of the writer: remembers the WAL size for lm__sq_maybe_checkpoint. */
+static int on_wal(void *ud, sqlite3 *db, const char *name, int pages)
+{
+    (void)db, (void)name;
+    ((struct lm__sq_store *)ud)->wal_pages = pages;
+    return SQLITE_OK;
+}
+
+/* See sqlite.h. PASSIVE never waits for readers; what it cannot copy now is copied later. */
+void lm__sq_maybe_checkpoint(struct lm__sq_store *s)
+{
+    if (s->memory || s->wal_pages < 1000) return;
+    int log = 0, done = 0;
+    if (sqlite3_wal_checkpoint_v2(s->writer, NULL, SQLITE_CHECKPOINT_PASSIVE, &log, &done) == SQLITE_OK)
+        s->wal_pages = log - done;
+}
+
 /* Closes every connection and frees the store. */
 static void sq_close(struct lm_store *st)
 {
@@ -277,6 +294,7 @@ int lm__store_sqlite_open(const struct lm_store_open_params *p, struct lm_store 
     if (!rc && !s->memory) rc = make_parent_dirs(path, err);
     if (!rc) rc = open_conn(path, s->memory, 65536, &s->writer, err);
     if (!rc) rc = init_schema(s, p, err);
+    if (!rc && !s->memory) sqlite3_wal_hook(s->writer, on_wal, s); /* replaces the automatic checkpoint */
     if (!rc && !s->memory) {
         int n = p->pool_size > 0 ? p->pool_size : SQ_READERS;
         s->readers = calloc((size_t)n, sizeof *s->readers);
