@@ -163,7 +163,7 @@ function ConnBanner({ chat }: { chat: Chat }) {
   return null
 }
 
-export function ChatPage({ chat, health }: { chat: Chat; health: Health | null }) {
+export function ChatPage({ chat, health, visible }: { chat: Chat; health: Health | null; visible: boolean }) {
   const t = useT()
   const [input, setInput] = useState('')
   const logRef = useRef<HTMLDivElement>(null)
@@ -186,7 +186,9 @@ export function ChatPage({ chat, health }: { chat: Chat; health: Health | null }
     return () => ro.disconnect()
   }, [])
 
-  useEffect(() => inputRef.current?.focus(), [])
+  useEffect(() => {
+    if (visible) inputRef.current?.focus()
+  }, [visible])
 
   const submit = (e?: FormEvent) => {
     e?.preventDefault()
@@ -211,7 +213,7 @@ export function ChatPage({ chat, health }: { chat: Chat; health: Health | null }
   }
 
   return (
-    <section className="chat" aria-labelledby="chat-h">
+    <section className="chat" aria-labelledby="chat-h" hidden={!visible}>
       <h1 id="chat-h" className="sr-only">
         {t.navChat}
       </h1>

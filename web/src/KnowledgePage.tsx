@@ -406,7 +406,7 @@ function SearchBox() {
   )
 }
 
-export function KnowledgePage() {
+export function KnowledgePage({ visible }: { visible: boolean }) {
   const t = useT()
   const [docs, setDocs] = useState<Doc[]>([])
   const [loading, setLoading] = useState(true)
@@ -427,10 +427,13 @@ export function KnowledgePage() {
       .finally(() => n === seq.current && setLoading(false))
   }, [])
 
-  useEffect(reload, [reload])
+  // Fresh list each time the page is shown (the chat may have run for a while).
+  useEffect(() => {
+    if (visible) reload()
+  }, [visible, reload])
 
   return (
-    <section className="knowledge" aria-labelledby="k-h">
+    <section className="knowledge" aria-labelledby="k-h" hidden={!visible}>
       <h1 id="k-h">{t.kTitle}</h1>
       <div className="grid">
         <UploadBox onAdded={reload} />

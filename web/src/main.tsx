@@ -66,6 +66,10 @@ function App() {
   const chat = useChat()
   const t = STRINGS[lang]
   const [health, setHealth] = useState<Health | null>(null)
+  const [seenKnowledge, setSeenKnowledge] = useState(page === 'knowledge')
+  useEffect(() => {
+    if (page === 'knowledge') setSeenKnowledge(true)
+  }, [page])
   const errors = chat.messages.filter((m) => m.state === 'error').length
 
   // Server health (LLM reachable, store, embedder): checked when the socket (re)opens, when the
@@ -160,7 +164,10 @@ function App() {
         </div>
       </header>
       <main id="main" className={'page-' + page}>
-        {page === 'chat' ? <ChatPage chat={chat} health={health} /> : <KnowledgePage />}
+        {/* Both pages stay mounted once seen, so uploads in flight, search results and the
+            conversation survive switching pages. */}
+        <ChatPage chat={chat} health={health} visible={page === 'chat'} />
+        {seenKnowledge && <KnowledgePage visible={page === 'knowledge'} />}
       </main>
     </LangContext.Provider>
   )
