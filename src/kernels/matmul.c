@@ -22,8 +22,11 @@ int lm__kern_build(struct lm__kern *k, int level)
 {
     const struct lm_cpu_features *f = lm_cpu_features();
     *k = lm__kern_ref;
+#if defined(__x86_64__)
     bool avx2 = f->avx2 && f->fma && f->f16c && f->bmi2;
     bool avx512 = avx2 && f->avx512f && f->avx512bw && f->avx512vl && f->avx512dq;
+#endif
+    (void)f;
     switch (level) {
     case LM__KERN_REF:
         return 0;

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# ARM64 kernels, run, not only compiled: cross-builds the kernel tests (make cross: static,
+# aarch64-linux-gnu-gcc) and runs them under qemu-aarch64. With -cpu max the NEON and the
+# dotprod kernels are both checked against the scalar reference; with -cpu cortex-a53 (no
+# dotprod) detection must fall back to plain NEON.
+set -u
+ROOT=${LM_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
+cd "$ROOT"
+for tool in aarch64-linux-gnu-gcc qemu-aarch64; do
+  command -v "$tool" >/dev/null || { echo "SKIP: $tool not installed (apt-get install gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user)"; exit 77; }
+done
+[ -d /usr/aarch64-linux-gnu ] || { echo "SKIP: aarch64 sysroot missing (libc6-dev-arm64-cross)"; exit 77; }
+make -s cross -j2 >"${LM_TMP:-/tmp}/cross.log" 2>&1 || { tail -30 "${LM_TMP:-/tmp}/cross.log"; echo "FAIL: make cross"; exit 1; }
+fail=0
+n=0
+for t in build/aarch64/tests/kernels/test_*; do
+  case $t in *.d|*.o) continue;; esac
+  [ -x "$t" ] || continue
+  n=$((n + 1))
+  out=$(timeout 600 qemu-aarch64 -cpu max -L /usr/aarch64-linux-gnu "$t" 2>&1); rc=$?
+  echo "$out" | tail -3
+  if [ $rc -ne 0 ]; then echo "FAIL: $t under qemu -cpu max (rc $rc)"; echo "$out" | tail -20; fail=1; fi
+done
+[ $n -ge 3 ] || { echo "FAIL: only $n kernel tests cross-built"; exit 1; }
+out=$(timeout 600 qemu-aarch64 -cpu max -L /usr/aarch64-linux-gnu build/aarch64/tests/kernels/test_simd 2>&1)
+echo "$out" | grep -q '^-- neon+dotprod$' || { echo "FAIL: the dotprod kernels were not exercised"; fail=1; }
+echo "$out" | grep -q 'active kernels: neon+dotprod' || { echo "FAIL: -cpu max should select neon+dotprod"; fail=1; }
+out=$(timeout 600 qemu-aarch64 -cpu cortex-a53 -L /usr/aarch64-linux-gnu build/aarch64/tests/kernels/test_simd 2>&1); rc=$?
+echo "$out" | tail -2
+[ $rc -eq 0 ] || { echo "FAIL: test_simd on cortex-a53"; fail=1; }
+echo "$out" | grep -q 'active kernels: neon ' || { echo "FAIL: cortex-a53 (no dotprod) should select plain neon"; fail=1; }
+[ $fail -eq 0 ] && echo "arm64 kernel tests passed under qemu"
+exit $fail
