@@ -52,10 +52,10 @@ function cleanup() {
 }
 process.on('exit', cleanup)
 const deadline = setTimeout(() => {
-  console.error('FAIL: test took longer than 240 s')
+  console.error('FAIL: test took longer than 420 s')
   cleanup()
   process.exit(1)
-}, 240_000)
+}, 420_000)
 
 function freePort() {
   return new Promise((resolve, reject) => {
