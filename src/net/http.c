@@ -564,8 +564,10 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *mhd, const ch
             if (n > s->cfg.max_body) {
                 c->body_too_big = true;
                 const char *ex = MHD_lookup_connection_value(mhd, MHD_HEADER_KIND, MHD_HTTP_HEADER_EXPECT);
-                if ((ex && !strcasecmp(ex, "100-continue")) || n > 8 * (unsigned long long)s->cfg.max_body)
+                if ((ex && !strcasecmp(ex, "100-continue")) || n > 8 * (unsigned long long)s->cfg.max_body) {
+                    c->started = true;  /* answered: later calls only drop data */
                     return queue_error(mhd, 413, "invalid_request_error", "request body too large");
+                }
             }
         }
         return MHD_YES;
