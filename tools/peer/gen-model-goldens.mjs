@@ -8,6 +8,7 @@
 //
 // A synth argument "@FIXTURES/x" names a shared fixture. `node gen-model-goldens.mjs a,b`
 // regenerates only the models named (the others are kept from the existing file).
+// GOLDEN_FLASH_ATTENTION=1 GOLDEN_OUT=file writes goldens with flash attention on instead.
 // Env: LM_FIXTURES (default ../shared/fixtures), GGUF_SYNTH (default build/rel/bin/gguf-synth).
 // Token ids are used directly (no tokenizer involved). Flash attention is off, the KV cache
 // f16 (llama.cpp's default type), one sequence, 2 threads.
@@ -21,7 +22,8 @@ import { getLlama, LlamaLogLevel } from "node-llama-cpp";
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const fixtures = process.env.LM_FIXTURES || path.join(root, "../shared/fixtures");
 const synth = process.env.GGUF_SYNTH || path.join(root, "build/rel/bin/gguf-synth");
-const out = path.join(root, "tests/parity/model_goldens.json");
+const out = process.env.GOLDEN_OUT || path.join(root, "tests/parity/model_goldens.json");
+const flash = process.env.GOLDEN_FLASH_ATTENTION === "1";  // llama.cpp's "auto" picks it on CPU
 const N_GEN = 32, N_TOP = 8;
 
 // The models: synth = gguf-synth arguments (the test regenerates them the same way).
@@ -54,7 +56,7 @@ const only = process.argv[2] ? process.argv[2].split(",") : null;
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "lm-goldens-"));
 const llama = await getLlama({ gpu: false, build: "never", logLevel: LlamaLogLevel.error });
 const old = fs.existsSync(out) ? JSON.parse(fs.readFileSync(out, "utf8")) : { models: [] };
-const result = { generator: "node-llama-cpp@3.21.1 (llama.cpp), flash attention off, f16 KV cache", n_gen: N_GEN, models: [] };
+const result = { generator: `node-llama-cpp@3.21.1 (llama.cpp), flash attention ${flash ? "on" : "off"}, f16 KV cache`, n_gen: N_GEN, models: [] };
 
 for (const spec of models) {
   if (only && !only.includes(spec.name)) {
@@ -70,7 +72,7 @@ for (const spec of models) {
     execFileSync(synth, [...spec.synth.map((a) => a.replace("@FIXTURES", fixtures)), "-o", file]);
   }
   const model = await llama.loadModel({ modelPath: file });
-  const ctx = await model.createContext({ contextSize: 256, batchSize: 256, threads: 2, flashAttention: false });
+  const ctx = await model.createContext({ contextSize: 256, batchSize: 256, threads: 2, flashAttention: flash });
   const seq = ctx.getSequence();
   const steps = [];
   let input = spec.prompt.slice();
