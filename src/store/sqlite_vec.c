@@ -10,6 +10,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #if defined(__x86_64__)
 #include <cpuid.h>
 #include <immintrin.h>
@@ -253,17 +254,61 @@ static bool has_avx2_f16c(void)
 }
 
 __attribute__((target("avx2,fma,f16c"))) static void scores_avx2(const struct lm__sq_matrix *m, const float *q,
-                                                                  float *out)
+                                                                  float *out, size_t r0, size_t r1)
 {
     size_t d = (size_t)m->dim;
-    for (size_t r = 0; r < m->n; r++) out[r] = dot_f16_avx2(q, m->vec + r * d, m->dim);
+    for (size_t r = r0; r < r1; r++) out[r] = dot_f16_avx2(q, m->vec + r * d, m->dim);
 }
 #endif
 
-static void scores_generic(const struct lm__sq_matrix *m, const float *q, float *out)
+static void scores_generic(const struct lm__sq_matrix *m, const float *q, float *out, size_t r0, size_t r1)
 {
     size_t d = (size_t)m->dim;
-    for (size_t r = 0; r < m->n; r++) out[r] = dot_f16_generic(q, m->vec + r * d, m->dim);
+    for (size_t r = r0; r < r1; r++) out[r] = dot_f16_generic(q, m->vec + r * d, m->dim);
+}
+
+/* Scores of rows [r0, r1) with the best build for this CPU. */
+static void scores_range(const struct lm__sq_matrix *m, const float *q, float *out, size_t r0, size_t r1)
+{
+#if defined(__x86_64__)
+    if (has_avx2_f16c()) {
+        scores_avx2(m, q, out, r0, r1);
+        return;
+    }
+#endif
+    scores_generic(m, q, out, r0, r1);
+}
+
+struct scan_part {
+    const struct lm__sq_matrix *m;
+    const float *q;
+    float *out;
+    size_t r0, r1;
+};
+
+static void *scan_part_main(void *arg)
+{
+    struct scan_part *p = arg;
+    scores_range(p->m, p->q, p->out, p->r0, p->r1);
+    return NULL;
+}
+
+/* All scores. Large matrices are split with one helper thread: a scan is bound by memory
+ * bandwidth, which one core does not saturate, and a thread costs tens of microseconds next to
+ * milliseconds of scanning. */
+static void scores_all(const struct lm__sq_matrix *m, const float *q, float *out)
+{
+    static const size_t SPLIT_ROWS = 32768;
+    if (m->n >= SPLIT_ROWS && sysconf(_SC_NPROCESSORS_ONLN) > 1) {
+        struct scan_part half = {m, q, out, m->n / 2, m->n};
+        pthread_t th;
+        if (pthread_create(&th, NULL, scan_part_main, &half) == 0) {
+            scores_range(m, q, out, 0, m->n / 2);
+            pthread_join(th, NULL);
+            return;
+        }
+    }
+    scores_range(m, q, out, 0, m->n);
 }
 
 struct cand {
@@ -304,12 +349,7 @@ int lm__sq_matrix_candidates(const struct lm__sq_matrix *m, const float *q, int 
         return 0;
     }
     for (int j = 0; j < dim; j++) qn[j] = (float)(q[j] * inv);
-#if defined(__x86_64__)
-    if (has_avx2_f16c())
-        scores_avx2(m, qn, sc);
-    else
-#endif
-        scores_generic(m, qn, sc);
+    scores_all(m, qn, sc);
     /* the k-th best half-precision score */
     size_t nb = 0, kk = (size_t)k < m->n ? (size_t)k : m->n;
     for (size_t r = 0; r < m->n; r++) {

@@ -70,10 +70,62 @@ static void test_exact_below_half_precision(void)
     lm_store_close(s);
 }
 
+/* Enough rows that the scan is split across two threads: same answers as brute force. */
+static void test_split_scan(void)
+{
+    enum { DIM = 8, N = 40000, K = 5 };
+    struct lm_store_open_params p = {.url = "sqlite::memory:", .model_name = "m", .dim = DIM};
+    struct lm_store *s = NULL;
+    ASSERT_OK(lm_store_open(&p, &s, NULL));
+    float *v = malloc(sizeof(float) * DIM * N);
+    struct lm_chunk_in *ch = malloc(sizeof *ch * N);
+    ASSERT(v && ch);
+    uint32_t x = 7;
+    for (int i = 0; i < N * DIM; i++) {
+        x ^= x << 13, x ^= x >> 17, x ^= x << 5;
+        v[i] = (float)(x % 2001) / 1000.0f - 1.0f;
+    }
+    for (int i = 0; i < N; i++) ch[i] = (struct lm_chunk_in){"r", v + (size_t)i * DIM};
+    int64_t id;
+    ASSERT_OK(lm_store_add_document(s, "big", NULL, ch, N, &id, NULL, NULL));
+    for (int qi = 0; qi < 4; qi++) {
+        const float *q = v + (size_t)(qi * 9973 + 5) * DIM; /* rows from both halves */
+        double best[K];
+        for (int i = 0; i < K; i++) best[i] = -2;
+        double qq = 0;
+        for (int j = 0; j < DIM; j++) qq += (double)q[j] * q[j];
+        for (int r = 0; r < N; r++) {
+            const float *row = v + (size_t)r * DIM;
+            double dot = 0, vv = 0;
+            for (int j = 0; j < DIM; j++) {
+                dot += (double)q[j] * row[j];
+                vv += (double)row[j] * row[j];
+            }
+            double c = vv > 0 ? dot / sqrt(qq * vv) : 0;
+            for (int a = 0; a < K; a++)
+                if (c > best[a]) {
+                    for (int b = K - 1; b > a; b--) best[b] = best[b - 1];
+                    best[a] = c;
+                    break;
+                }
+        }
+        struct lm_hit *hits = NULL;
+        size_t n = 0;
+        ASSERT_OK(lm_store_search_vector(s, q, K, &hits, &n, NULL));
+        ASSERT_EQ(n, K);
+        for (int i = 0; i < K; i++) ASSERT_NEAR(hits[i].score, best[i], 1e-9);
+        lm_store_free_hits(hits, n);
+    }
+    free(v);
+    free(ch);
+    lm_store_close(s);
+}
+
 int main(void)
 {
     RUN_TEST(test_conversions);
     RUN_TEST(test_exact_below_half_precision);
+    RUN_TEST(test_split_scan);
     fprintf(stderr, "ok\n");
     return 0;
 }
