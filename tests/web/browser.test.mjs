@@ -449,8 +449,12 @@ try {
 
   // -- hostile Markdown from the model stays inert (socket answered by the test: a real model
   //    cannot be made to write this) --
-  const evil = await context.newPage()
+  // A browser whose language is Chinese gets the Chinese page without choosing it.
+  const zhContext = await browser.newContext({ viewport: { width: 1280, height: 860 }, locale: 'zh-CN' })
+  zhContext.setDefaultTimeout(15_000)
+  const evil = await zhContext.newPage()
   evil.on('pageerror', (e) => consoleErrors.push(`pageerror: ${e.message}`))
+  evil.on('console', (m) => m.type() === 'error' && consoleErrors.push(m.text()))
   await evil.routeWebSocket(/\/api\/v1\/ws\/chat$/, (ws) => {
     ws.onMessage((m) => {
       const j = JSON.parse(String(m))
@@ -462,8 +466,9 @@ try {
     })
   })
   await evil.goto(`${BASE}/`)
-  await evil.getByLabel('Your question').fill('x')
-  await evil.getByLabel('Your question').press('Enter')
+  await evil.getByRole('heading', { name: '向你的文档提问' }).waitFor()
+  await evil.getByLabel('你的问题').fill('x')
+  await evil.getByLabel('你的问题').press('Enter')
   const ans = evil.locator('.msg.assistant').last()
   await ans.and(evil.locator('[data-state="done"]')).waitFor()
   await ans.locator('.sources > summary').click()
@@ -474,7 +479,21 @@ try {
   assert.equal(await ans.locator('.md strong').innerText(), 'bold')
   assert.match(await ans.locator('.md pre code').innerText(), /<script>window.__pwn=6<\/script>/)
   assert.match(await ans.locator('.src-name').innerText(), /<img src=x/)
-  await evil.close()
+  // The theme toggle cycles system → light → dark, remembered across a reload.
+  const toggle = evil.getByRole('button', { name: /切换主题/ })
+  await toggle.click()
+  assert.equal(await evil.evaluate(() => document.documentElement.dataset.theme), 'light')
+  await toggle.click()
+  assert.equal(await evil.evaluate(() => document.documentElement.dataset.theme), 'dark')
+  await evil.getByRole('link', { name: '知识库' }).click()
+  await evil.getByRole('heading', { name: '知识库', level: 1 }).waitFor()
+  await evil.locator(`tr[data-doc="${docA}"]`).waitFor()
+  await evil.reload()
+  await evil.getByRole('heading', { name: '知识库', level: 1 }).waitFor()
+  assert.equal(await evil.evaluate(() => document.documentElement.dataset.theme), 'dark')
+  await evil.locator(`tr[data-doc="${docA}"]`).waitFor()
+  await evil.screenshot({ path: join(OUT, 'knowledge-dark-zh.png'), fullPage: true })
+  await zhContext.close()
 
   assert.deepEqual(consoleErrors, [], 'no console errors in the page')
 } catch (e) {
