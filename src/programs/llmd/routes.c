@@ -415,7 +415,8 @@ void llmd_handle(struct lm_http_req *req, void *user)
         return;
     }
     if (!strcmp(p, "/health")) {
-        route_health(srv, req);
+        if (get) route_health(srv, req);
+        else lm_http_respond_error(req, 405, "invalid_request_error", "%s needs GET", req->path);
         return;
     }
     static const char *const openai[] = {"/models", "/chat/completions", "/completions", "/embeddings"};
