@@ -287,7 +287,9 @@ function DocList({ docs, loading, error, reload }: { docs: Doc[]; loading: boole
                 <th scope="col" className="num">
                   {t.kColChunks}
                 </th>
-                <th scope="col">{t.kColDate}</th>
+                <th scope="col" className="date">
+                  {t.kColDate}
+                </th>
                 <th scope="col" className="act">
                   <span className="sr-only">{t.kColActions}</span>
                 </th>
