@@ -44,7 +44,8 @@ const models = [
   { name: "llama-bf16-A", synth: ["--arch", "llama", "--type", "bf16", "--seed", "31", ...shapeA], prompt: synthPrompt },
   { name: "llama-q4_1-A", synth: ["--arch", "llama", "--type", "q4_1", "--seed", "32", ...shapeA], prompt: synthPrompt },
   { name: "llama-q4_k-C", synth: ["--arch", "llama", "--type", "q4_k", "--seed", "33", ...shapeC], prompt: synthPrompt },
-  { name: "llama-q6_k-C", synth: ["--arch", "llama", "--type", "q6_k", "--seed", "34", ...shapeC], prompt: synthPrompt },
+  { name: "llama-q6_k-C", synth: ["--arch", "llama", "--type", "q6_k", "--seed", "34", ...shapeC], prompt: synthPrompt,
+    known_issue: "all-Q6_K model: logits 0.08 off at step 0, greedy differs at step 8; each Q6_K matrix alone matches" },
   { name: "llama-q8_0-vocab", synth: ["--arch", "llama", "--type", "q8_0", "--seed", "35", "--vocab-from", "@FIXTURES/llama-2-tiny-random.gguf", ...shapeA.slice(0, -2)],
     prompt: [1, 450, 4996, 17354, 1701, 29916, 432, 17204, 975, 278, 17366, 11203] },
   { name: "qwen2-f16-C", synth: ["--arch", "qwen2", "--type", "f16", "--seed", "23", ...shapeC], prompt: synthPrompt },
@@ -92,7 +93,8 @@ for (const spec of models) {
     });
     input = [best[0]];
   }
-  result.models.push({ name: spec.name, fixture: spec.fixture, synth: spec.synth, prompt: spec.prompt, steps });
+  result.models.push({ name: spec.name, fixture: spec.fixture, synth: spec.synth, prompt: spec.prompt,
+    known_issue: spec.known_issue, steps });
   console.log(spec.name, steps.map((s) => s.token).join(" "), "min gap", Math.min(...steps.map((s) => s.gap)).toFixed(4));
   await ctx.dispose();
   await model.dispose();
