@@ -376,8 +376,12 @@ static bool step(struct llmd_sched *s)
 
     struct lm_batch b = {.n = n, .tokens = s->b_tok, .pos = s->b_pos, .seq = s->b_seq, .logits = s->b_logits};
     struct lm_error err = {0};
+    long long t0 = llmd_now_us();
     int rc = lm_ctx_decode(s->ctx, &b, &err);
     atomic_fetch_add(&s->srv->metrics.decode_calls, 1);
+    if (lm_log_get_level() <= LM_LOG_DEBUG)
+        LM_LOG_DEBUG("llmd: step: %d tokens (%d prompt) in %.1f ms", n, s->n_batch - prompt_budget,
+                     (double)(llmd_now_us() - t0) / 1000.0);
     if (rc < 0) {
         LM_LOG_ERROR("llmd: decode failed: %s", err.msg);
         for (int i = 0; i < s->n_slots; i++) {

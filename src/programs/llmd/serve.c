@@ -42,6 +42,7 @@ static void usage(FILE *f)
             "                          (default: detected from the model's tokenizer.chat_template)\n"
             "      --embeddings        serve /v1/embeddings (needs an embedding model such as bert)\n"
             "      --max-body BYTES    largest request body, K/M suffixes allowed (default 8M); larger: 413\n"
+            "  -v, --verbose           debug log (one line per decode step)\n"
             "  -h, --help              this help\n");
 }
 
@@ -94,6 +95,9 @@ static int parse_flags(int argc, char **argv, struct llmd_opts *o)
         if (is(a, "-h", "--help")) {
             usage(stdout);
             return -1;
+        } else if (is(a, "-v", "--verbose")) {
+            lm_log_set_level(LM_LOG_DEBUG);
+            takes = false;
         } else if (is(a, "--embeddings", "--embedding")) {
             o->embeddings = true;
             takes = false;
