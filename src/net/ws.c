@@ -337,6 +337,19 @@ int lm_ws_run(struct lm_ws *ws, int fd, const char *extra, size_t extra_len)
     }
     /* try to get a queued close frame out before giving up the socket */
     if (rc == 0 && wslay_event_want_write(ws->ctx)) wslay_event_send(ws->ctx);
+    /* Lingering close: a client still sending (say, the rest of an oversized message) would
+     * get a TCP reset when we close with unread bytes, and a reset makes it discard our close
+     * frame and its code. Stop writing, then read and drop what arrives until it closes too
+     * (bounded to half a second). */
+    if (shutdown(fd, SHUT_WR) == 0) {
+        char sink[4096];
+        for (int waited = 0; waited < 500; waited += 50) {
+            struct pollfd pr = {.fd = fd, .events = POLLIN};
+            if (poll(&pr, 1, 50) <= 0) continue;
+            ssize_t got = read(fd, sink, sizeof sink);
+            if (got == 0 || (got < 0 && errno != EAGAIN && errno != EINTR)) break;
+        }
+    }
     pthread_mutex_lock(&ws->mu);
     ws->done = true;
     ws->closing = true;
