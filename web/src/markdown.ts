@@ -1,9 +1,25 @@
-// Markdown to sanitised HTML: marked parses (GFM), DOMPurify removes anything active, so no HTML
-// from the model or from documents reaches the DOM unsanitised. Links open in a new tab.
+// Markdown to sanitised HTML: marked parses (GFM), raw HTML in the text is rendered as visible text
+// (never interpreted), and DOMPurify then removes anything active that is left (javascript: links,
+// event attributes), so no HTML from the model or from documents reaches the DOM unsanitised.
+// Links open in a new tab.
 import { Marked } from 'marked'
 import DOMPurify from 'dompurify'
 
-const md = new Marked({ gfm: true, breaks: true, async: false })
+function escapeHtml(s: string): string {
+  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;')
+}
+
+const md = new Marked({
+  gfm: true,
+  breaks: true,
+  async: false,
+  renderer: {
+    // Block and inline HTML tokens: show the source text.
+    html({ text, block }) {
+      return block ? `<p>${escapeHtml(text.replace(/\n+$/, ''))}</p>\n` : escapeHtml(text)
+    },
+  },
+})
 
 DOMPurify.addHook('afterSanitizeAttributes', (node) => {
   if (node.tagName === 'A' && node.hasAttribute('href')) {
@@ -18,36 +34,7 @@ const PURIFY = {
   FORBID_ATTR: ['style'],
 }
 
-// Raw HTML in the source is shown as text, not interpreted: escape it before marked sees it
-// (outside code spans/blocks, which marked escapes itself).
-function escapeHtmlOutsideCode(src: string): string {
-  const out: string[] = []
-  const fence = /^(\s*)(```|~~~)/
-  let inFence: string | null = null
-  for (const line of src.split('\n')) {
-    const m = fence.exec(line)
-    if (inFence) {
-      if (m && m[2] === inFence) inFence = null
-      out.push(line)
-      continue
-    }
-    if (m) {
-      inFence = m[2]
-      out.push(line)
-      continue
-    }
-    // Keep inline code spans verbatim; escape < and & elsewhere (> stays: it is blockquote syntax).
-    out.push(
-      line
-        .split(/(`+[^`]*`+)/)
-        .map((part, i) => (i % 2 ? part : part.replace(/&(?![a-zA-Z#0-9]+;)/g, '&amp;').replace(/</g, '&lt;')))
-        .join(''),
-    )
-  }
-  return out.join('\n')
-}
-
 export function renderMarkdown(src: string): string {
-  const html = md.parse(escapeHtmlOutsideCode(src)) as string
+  const html = md.parse(src) as string
   return DOMPurify.sanitize(html, PURIFY) as unknown as string
 }
