@@ -51,6 +51,49 @@ static const char k_re_ds3_main[] =
 static const char k_re_bloom[] =
     " ?[^(\\s|.,!?\xe2\x80\xa6\xe3\x80\x82\xef\xbc\x8c\xe3\x80\x81\xe0\xa5\xa4\xdb\x94\xd8\x8c)]+";
 
+/* Newer pre-tokenizers (the bytes of llama.cpp's literals). */
+static const char k_re_qwen35[] =
+    "(?:'[sS]|'[tT]|'[rR][eE]|'[vV][eE]|'[mM]|'[lL][lL]|'[dD])|[^\\r\\n\\p{L}\\p{N}]?[\\p{L}\\p{M}]+|\\p{N}| ?[^\\s"
+    "\\p{L}\\p{M}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";
+static const char k_re_tiny_aya[] =
+    "[^\\r\\n\\p{L}\\p{N}]?[\\p{Lu}\\p{Lt}\\p{Lm}\\p{Lo}\\p{M}]*[\\p{Ll}\\p{Lm}\\p{Lo}\\p{M}]+(?:'[sS]|'[tT]|'[rR]["
+    "eE]|'[vV][eE]|'[mM]|'[lL][lL]|'[dD])?|[^\\r\\n\\p{L}\\p{N}]?[\\p{Lu}\\p{Lt}\\p{Lm}\\p{Lo}\\p{M}]+[\\p{Ll}\\p{L"
+    "m}\\p{Lo}\\p{M}]*(?:'[sS]|'[tT]|'[rR][eE]|'[vV][eE]|'[mM]|'[lL][lL]|'[dD])?|\\p{N}{1,3}| ?[^\\s\\p{L}\\p{N}]+["
+    "\\r\\n/]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";
+static const char k_re_youtu[] =
+    "[^\\r\\n\\p{L}\\p{N}]?[\\p{Lu}\\p{Lt}\\p{Lm}\\p{Lo}\\p{M}]*[\\p{Ll}\\p{Lm}\\p{Lo}\\p{M}]+(?:'[sS]|'[tT]|'[rR]["
+    "eE]|'[vV][eE]|'[mM]|'[lL][lL]|'[dD])?|[^\\r\\n\\p{L}\\p{N}]?[\\p{Lu}\\p{Lt}\\p{Lm}\\p{Lo}\\p{M}]+[\\p{Ll}\\p{L"
+    "m}\\p{Lo}\\p{M}]*(?:'[sS]|'[tT]|'[rR][eE]|'[vV][eE]|'[mM]|'[lL][lL]|'[dD])?|\\p{N}| ?[^\\s\\p{L}\\p{N}]+[\\r\\"
+    "n/]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";
+static const char k_re_youtu_cjk[] =
+    "[\xea\xb0\x80-\xed\x9e\xa3\xe3\x84\xb1-\xe3\x86\x8e]+|[\xef\xbc\x81\xe2\x80\xa6\xe2\x80\x9c\xe2\x80\x9d\xe2"
+    "\x80\x98\xe2\x80\x99\xe2\x80\x94\xef\xbc\x9a\xef\xbc\x9b\xef\xbc\x8c\xe3\x80\x81-\xe3\x80\xbf\xef\xb8\xb0-\xef"
+    "\xb9\x8f]+|[\xe3\x84\x85-\xe3\x84\xaf]+|[\xe4\xb8\x80-\xe9\xbe\xa5\xe3\x81\x80-\xe3\x82\x9f\xe3\x82\xa0-\xe3"
+    "\x83\xbf]+";
+static const char k_re_bailing[] =
+    "'(?:[sSdDmMtT]|[lL][lL]|[vV][eE]|[rR][eE])|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*"
+    "|\\s*[\\r\\n]|\\s+(?!\\S)|\\s+";
+static const char k_re_seed_coder[] =
+    "(?:'[sS]|'[tT]|'[rR][eE]|'[vV][eE]|'[mM]|'[lL][lL]|'[dD])|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}{1}| ?[^\\s\\p{L"
+    "}\\p{N}\\r\\n]+|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";
+static const char k_re_minicpm5[] =
+    "(?:'[sS]|'[tT]|'[rR][eE]|'[vV][eE]|'[mM]|'[lL][lL]|'[dD])|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}+| ?[^\\s\\p{L}"
+    "\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";
+static const char k_re_jais2[] =
+    "(?:'[sS]|'[tT]|'[rR][eE]|'[vV][eE]|'[mM]|'[lL][lL]|'[dD])|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}{1,3}| ?[^\\s\\p"
+    "{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s{512}(?!\\S)|\\s{256}(?!\\S)|\\s{128}(?!\\S)|\\s{64}(?!\\S)|\\s{32}(?!\\"
+    "S)|\\s{16}(?!\\S)|\\s{8}(?!\\S)|\\s{4}(?!\\S)|\\s{1,2}(?!\\S)|\\s{1}";
+static const char k_re_exaone_moe[] =
+    "(?:'[sS]|'[tT]|'[rR][eE]|'[vV][eE]|'[mM]|'[lL][lL]|'[dD])|[^\\r\\n\\p{L}\\p{N}]?(?:\\p{L}\\p{M}*(?: \\p{L}\\p{"
+    "M}*)*)+|\\p{N}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n/]?|\\s*[\\r\\n]|\\s+(?!\\S)|\\s+";
+static const char k_re_granite_emb[] =
+    "[^\\r\\n\\p{L}\\p{N}]?((?=[\\p{L}\\p{M}])([^a-z]))*((?=[\\p{L}\\p{M}])([^A-Z]))+(?:'[sS]|'[tT]|'[rR][eE]|'[vV]"
+    "[eE]|'[mM]|'[lL][lL]|'[dD])?|[^\\r\\n\\p{L}\\p{N}]?((?=[\\p{L}\\p{M}])([^a-z]))+((?=[\\p{L}\\p{M}])([^A-Z]))*("
+    "?:'[sS]|'[tT]|'[rR][eE]|'[vV][eE]|'[mM]|'[lL][lL]|'[dD])?|\\p{N}{1,3}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n/]*|\\s*[\\r"
+    "\\n]+|\\s+(?!\\S)|\\s+";
+static const char k_re_aya_digits[] =
+    "\\d{1,3}(?=(?:\\d{3})*\\b)";
+
 /* The regex list of each pre-tokenizer (NULL-terminated); "@gpt2"/"@llama3" are the custom
  * splitters. */
 static const char *const *pre_regexes(enum lm__pre pre)
@@ -68,7 +111,30 @@ static const char *const *pre_regexes(enum lm__pre pre)
     static const char *const ds3[] = {"\\p{N}{1,3}", k_re_ds3_cjk, k_re_ds3_main, NULL};
     static const char *const bloom[] = {k_re_bloom, NULL};
     static const char *const viking[] = {k_re_bloom, "\\p{N}", NULL};
+    static const char *const qwen35[] = {k_re_qwen35, NULL};
+    static const char *const tiny_aya[] = {k_re_aya_digits, k_re_tiny_aya, NULL};
+    static const char *const bailing[] = {k_re_bailing, NULL};
+    static const char *const seed_coder[] = {k_re_seed_coder, NULL};
+    static const char *const minicpm5[] = {"\\p{N}{1,3}", k_re_minicpm5, NULL};
+    static const char *const jais2[] = {k_re_jais2, NULL};
+    static const char *const exaone_moe[] = {k_re_exaone_moe, NULL};
+    static const char *const chameleon[] = {"<sentinel:[0-9]+>", "(IMGIMG)((A|B|C|D|E|F|G|H|I){1,4})Z", "([\\t\\n]|    |  )",
+                                            "\\p{N}", "[\\p{P}!-/:-@\\[-`{-~]", "@gpt2", NULL};
+    static const char *const youtu[] = {k_re_youtu_cjk, k_re_youtu, NULL};
+    static const char *const laguna[] = {"[^\\n]+|[\\n]+", k_re_qwen2, NULL};
+    static const char *const granite_emb[] = {k_re_granite_emb, NULL};
     switch (pre) {
+    case LM__PRE_QWEN35: return qwen35;
+    case LM__PRE_TINY_AYA: return tiny_aya;
+    case LM__PRE_BAILINGMOE: return bailing;
+    case LM__PRE_SEED_CODER: return seed_coder;
+    case LM__PRE_MINICPM5: return minicpm5;
+    case LM__PRE_JAIS2: return jais2;
+    case LM__PRE_EXAONE_MOE: return exaone_moe;
+    case LM__PRE_CHAMELEON: return chameleon;
+    case LM__PRE_YOUTU: return youtu;
+    case LM__PRE_LAGUNA: return laguna;
+    case LM__PRE_GRANITE_EMB: return granite_emb;
     case LM__PRE_DEEPSEEK_LLM: return ds_llm;
     case LM__PRE_DEEPSEEK_CODER: return ds_coder;
     case LM__PRE_DEEPSEEK3: return ds3;

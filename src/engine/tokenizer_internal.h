@@ -80,6 +80,17 @@ enum lm__pre {
     LM__PRE_CHATGLM4,
     LM__PRE_GPT4O,
     LM__PRE_TEKKEN,
+    LM__PRE_QWEN35,
+    LM__PRE_TINY_AYA,
+    LM__PRE_BAILINGMOE,
+    LM__PRE_SEED_CODER,
+    LM__PRE_MINICPM5,
+    LM__PRE_JAIS2,
+    LM__PRE_EXAONE_MOE,
+    LM__PRE_CHAMELEON,
+    LM__PRE_YOUTU,
+    LM__PRE_LAGUNA,
+    LM__PRE_GRANITE_EMB,
 };
 
 /* Open-addressing string -> int map (keys borrowed from the owner). */

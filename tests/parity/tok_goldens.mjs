@@ -164,7 +164,10 @@ const VOCABS = [
   ...[["gpt2", "gpt-2"], ["default", null], ["smollm", "smollm"], ["falcon", "falcon"], ["gpt4o", "gpt-4o"],
       ["tekken", "tekken"], ["command_r", "command-r"], ["glm4", "glm4"], ["stablelm2", "stablelm2"],
       ["deepseek_llm", "deepseek-llm"], ["deepseek_coder", "deepseek-coder"], ["deepseek_v3", "deepseek-v3"],
-      ["bloom", "bloom"], ["poro", "poro-chat"], ["viking", "viking"]].map(([n, pre]) => ({
+      ["bloom", "bloom"], ["poro", "poro-chat"], ["viking", "viking"], ["qwen35", "qwen35"], ["tiny_aya", "tiny_aya"],
+      ["bailingmoe", "bailingmoe"], ["seed_coder", "seed-coder"], ["grok2", "grok-2"], ["minicpm5", "minicpm5"],
+      ["jais2", "jais-2"], ["exaone_moe", "exaone-moe"], ["chameleon", "chameleon"], ["youtu", "youtu"],
+      ["laguna", "laguna"], ["granite_emb", "granite-embed-multi-97m"], ["trillion", "trillion"]].map(([n, pre]) => ({
     name: `pre_${n}`, file: "llama3-vocab-tiny.gguf",
     variant: { "tokenizer.ggml.pre": pre, "tokenizer.ggml.add_bos_token": false },
   })),
