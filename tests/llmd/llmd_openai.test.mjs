@@ -236,6 +236,24 @@ async function main() {
     assert.equal(together[i].text, alone[i].text, `stream ${i} differs when batched`);
     assert.equal(together[i].finish, alone[i].finish);
   }
+  // staggered: each request joins while the earlier ones are generating (mixed prompt +
+  // generation batches); the prompts differ from the first round's so nothing is cached
+  const req2 = (p) => ({ ...req(p), messages: [{ role: 'user', content: `${p}!` }] });
+  const alone2 = [];
+  for (const p of prompts) alone2.push(await collect(await client.chat.completions.create(req2(p))));
+  const started = [];
+  for (const p of prompts) {
+    const stream = await client.chat.completions.create(req2(p));
+    const it2 = stream[Symbol.asyncIterator]();
+    const firstChunk = await it2.next();   // the role chunk: this request is queued or running
+    started.push((async () => {
+      const rest = await collect({ [Symbol.asyncIterator]: () => it2 });
+      return { ...rest, first: firstChunk.value };
+    })());
+    await sleep(30);
+  }
+  const staggered = await Promise.all(started);
+  for (let i = 0; i < prompts.length; i++) assert.equal(staggered[i].text, alone2[i].text, `staggered stream ${i} differs`);
   const before = await metrics(s.base);
   assert.equal(before.busy, 0);
 
