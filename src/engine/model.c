@@ -7,10 +7,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include "engine/model_internal.h"
 #include "lm/buf.h"
 #include "lm/cpu.h"
+#include "lm/kernels.h"
 #include "lm/pool.h"
 #include "lm/tokenizer.h"
 
@@ -82,6 +85,36 @@ static int find_tensor(struct lm_model *m, const struct lm_gguf_tensor **t, bool
     return lm_error_set(err, LM_EFORMAT, "model: %s: missing tensor %s", m->arch_name, name);
 }
 
+/* Swaps a matrix for the kernels' repacked layout when they have one, and gives the mapped
+ * pages back to the system (private file pages are dropped clean and would be re-read), so
+ * resident memory stays at one copy of the weights. */
+static int prepare(struct lm_model *m, struct lm__mat *mat, const struct lm_gguf_tensor *t, struct lm_error *err)
+{
+    void *buf = NULL;
+    int type = lm_weights_prepare(mat->type, mat->data, mat->nrows, mat->ncols, &buf);
+    if (type < 0) return lm_error_set(err, LM_ENOMEM, "model: out of memory repacking %.*s", (int)t->name.len, t->name.ptr);
+    if (!buf) return 0;
+    if (m->n_prepared == m->cap_prepared) {
+        size_t nc = m->cap_prepared ? m->cap_prepared * 2 : 64;
+        void **n = realloc(m->prepared, nc * sizeof *n);
+        if (!n) {
+            lm_weights_free(buf);
+            return lm_error_set(err, LM_ENOMEM, "model: out of memory");
+        }
+        m->prepared = n;
+        m->cap_prepared = nc;
+    }
+    m->prepared[m->n_prepared++] = buf;
+    mat->type = (enum lm_type)type;
+    mat->data = buf;
+    if (m->mapped) {
+        const size_t pg = (size_t)sysconf(_SC_PAGESIZE);
+        uintptr_t a = ((uintptr_t)t->data + pg - 1) / pg * pg, b = ((uintptr_t)t->data + t->size) / pg * pg;
+        if (b > a) madvise((void *)a, b - a, MADV_DONTNEED);
+    }
+    return 0;
+}
+
 int lm__model_mat(struct lm_model *m, struct lm__mat *out, int64_t ncols, int64_t nrows, bool required,
                   struct lm_error *err, const char *fmt, ...)
 {
@@ -108,7 +141,7 @@ int lm__model_mat(struct lm_model *m, struct lm__mat *out, int64_t ncols, int64_
     out->data = t->data;
     out->nrows = nrows;
     out->ncols = ncols;
-    return 0;
+    return prepare(m, out, t, err);
 }
 
 int lm__model_vec(struct lm_model *m, const float **out, int64_t n, bool required, struct lm_error *err,
@@ -199,7 +232,8 @@ int lm_model_load(const char *path, const struct lm_model_params *params, struct
     }
     pthread_mutex_init(mu, NULL);
     m->meta_lock = mu;
-    int rc = params && params->no_mmap ? open_copy(m, path, err) : lm_gguf_open(path, &m->gguf, err);
+    m->mapped = !(params && params->no_mmap);
+    int rc = m->mapped ? lm_gguf_open(path, &m->gguf, err) : open_copy(m, path, err);
     if (rc < 0) goto fail;
     struct lm_str arch;
     if (lm_gguf_get_str(m->gguf, "general.architecture", &arch) < 0) {
@@ -248,6 +282,8 @@ void lm_model_free(struct lm_model *m)
     m->gguf = NULL;
     for (size_t i = 0; i < m->n_owned; i++) free(m->owned[i]);
     free(m->owned);
+    for (size_t i = 0; i < m->n_prepared; i++) lm_weights_free(m->prepared[i]);
+    free(m->prepared);
     for (size_t i = 0; i < m->n_meta; i++) {
         free(m->meta[i].key);
         free(m->meta[i].value);

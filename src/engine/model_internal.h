@@ -71,6 +71,9 @@ struct lm_model {
     void *impl;                       /* the architecture's weights */
     void **owned;                     /* buffers freed with the model (converted vectors) */
     size_t n_owned, cap_owned;
+    void **prepared;                  /* repacked weights (lm_weights_prepare), lm_weights_free'd */
+    size_t n_prepared, cap_prepared;
+    bool mapped;                      /* weights are in a file mapping (not a no_mmap copy) */
     struct lm__meta_entry *meta;      /* lm_model_meta_str cache */
     size_t n_meta;
     void *meta_lock;                  /* pthread mutex for the cache */
@@ -96,7 +99,10 @@ int lm__hp_u32(const struct lm_model *m, const char *suffix, bool required, uint
 int lm__hp_f32(const struct lm_model *m, const char *suffix, bool required, float *out, struct lm_error *err);
 
 /* Maps the 2-D tensor name (printf format) checking ne = {ncols, nrows} and that its type
- * has a matmul kernel. required = false: returns LM_ENOENT (no message) when absent. */
+ * has a matmul kernel. required = false: returns LM_ENOENT (no message) when absent. When the
+ * kernels have a faster layout for it (lm_weights_prepare), out describes the repacked copy
+ * (out->type may then be a kernel-private type: use it only with lm_matmul and lm_get_rows)
+ * and the mapped pages are released. */
 int lm__model_mat(struct lm_model *m, struct lm__mat *out, int64_t ncols, int64_t nrows, bool required,
                   struct lm_error *err, const char *fmt, ...) __attribute__((format(printf, 7, 8)));
 /* An f32 vector of n elements: borrowed from the map when F32, else converted and owned by the
