@@ -152,6 +152,12 @@ async function main() {
   assert.equal(again.timings.prompt_n, 1);
   assert.equal(again.usage.prompt_tokens, chat.usage.prompt_tokens);
 
+  // sampling with a seed is reproducible
+  const seeded = async (seed) => (await client.completions.create({ model: 'tiny', prompt: 'Once upon a time',
+    max_tokens: 12, temperature: 1.0, top_k: 0, top_p: 1, min_p: 0, seed })).choices[0].text;
+  const s1 = await seeded(1234);
+  assert.equal(await seeded(1234), s1);
+
   // array-of-parts content is the same prompt as the string
   const parts = await client.chat.completions.create({ model: 'tiny', max_tokens: 8, temperature: 0,
     messages: [msgs[0], { role: 'user', content: [{ type: 'text', text: 'Say ' }, { type: 'text', text: 'hello.' }] }] });
