@@ -233,8 +233,12 @@ int llmd_cmd_serve(int argc, char **argv)
 
     struct lm_error err = {0};
     struct lm_http_server *http = NULL;
+    /* room for every slot and queued request plus the short ones (health, metrics) */
+    unsigned max_conn = (unsigned)(srv.opts.n_parallel + srv.opts.queue + 64);
+    if (max_conn < 256) max_conn = 256;
     if (lm_http_start(&(struct lm_http_config){.host = srv.opts.host, .port = srv.opts.port,
-                                               .max_body = srv.opts.max_body, .handler = llmd_handle, .user = &srv},
+                                               .max_body = srv.opts.max_body, .max_connections = max_conn,
+                                               .handler = llmd_handle, .user = &srv},
                       &http, &err) < 0) {
         fprintf(stderr, "llmd: %s\n", err.msg);
         return 1;
