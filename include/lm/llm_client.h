@@ -4,7 +4,8 @@
  *
  * Every call is blocking and runs on the caller's thread; any number of threads may call at
  * once (each call has its own curl handle). A streamed call can be cancelled from another
- * thread by setting *cancel to non-zero: it returns LM_ECANCELED within about 50 ms.
+ * thread by setting *cancel to non-zero: it returns LM_ECANCELED at the next piece of data,
+ * or within about a second while the server is silent (curl's progress callback).
  *
  *     struct lm_llm_config cfg = {.base_url = "http://127.0.0.1:8080/v1", .api_key = "sk-local",
  *                                 .model = "m.gguf"};

@@ -100,6 +100,9 @@ struct stream_state {
     bool done;                 /* [DONE] seen */
     bool stopped;              /* fn asked to stop */
     struct timespec last_rx;   /* when the last byte arrived (idle timeout) */
+    long idle_ms;
+    const atomic_int *cancel;  /* set by another thread to stop */
+    bool canceled, idle;
     struct lm_error *err;
 };
 
@@ -165,6 +168,10 @@ static size_t on_stream_write(char *ptr, size_t size, size_t nmemb, void *user)
     struct stream_state *st = user;
     size_t n = size * nmemb;
     clock_gettime(CLOCK_MONOTONIC, &st->last_rx);
+    if (st->cancel && atomic_load(st->cancel)) {
+        st->canceled = true;
+        return 0;
+    }
     if (!st->status) curl_easy_getinfo(st->h, CURLINFO_RESPONSE_CODE, &st->status);
     if (st->status != 200) {
         if (st->errbody.len < ERR_BODY_MAX) lm_buf_append(&st->errbody, ptr, n);
@@ -198,6 +205,32 @@ static char *chat_body(const struct lm_llm_config *cfg, const struct lm_llm_chat
     return s;
 }
 
+/* Milliseconds between two monotonic times. */
+static long elapsed_ms(const struct timespec *from, const struct timespec *to)
+{
+    return (long)((to->tv_sec - from->tv_sec) * 1000 + (to->tv_nsec - from->tv_nsec) / 1000000);
+}
+
+/* curl progress callback (several times a second): the cancel flag and the idle timeout.
+ * Why not curl_multi_poll + wakeup: each multi handle holds a socket pair, and a server with
+ * hundreds of chats in flight runs short of descriptors. */
+static int on_stream_progress(void *user, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal, curl_off_t ulnow)
+{
+    struct stream_state *st = user;
+    (void)dltotal, (void)dlnow, (void)ultotal, (void)ulnow;
+    if (st->cancel && atomic_load(st->cancel)) {
+        st->canceled = true;
+        return 1;
+    }
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    if (elapsed_ms(&st->last_rx, &now) > st->idle_ms) {
+        st->idle = true;
+        return 1;
+    }
+    return 0;
+}
+
 /* Streams one chat completion (see header). */
 int lm_llm_chat_stream(const struct lm_llm_config *cfg, const struct lm_llm_chat_params *p,
                        lm_llm_delta_fn fn, void *user, const atomic_int *cancel,
@@ -209,56 +242,27 @@ int lm_llm_chat_stream(const struct lm_llm_config *cfg, const struct lm_llm_chat
     char *body = chat_body(cfg, p);
     struct curl_slist *hdrs = NULL;
     CURL *h = body ? new_handle(cfg, url.data, &hdrs, true) : NULL;
-    CURLM *multi = h ? curl_multi_init() : NULL;
     int rc = 0;
-    if (!multi) {
+    if (!h) {
         rc = lm_error_set(err, LM_ENOMEM, "llm: cannot set up the request");
         goto out;
     }
-    struct stream_state st = {.h = h, .fn = fn, .user = user, .res = res, .err = err};
+    struct stream_state st = {.h = h, .fn = fn, .user = user, .res = res, .err = err, .cancel = cancel,
+                              .idle_ms = (cfg->idle_timeout_s > 0 ? cfg->idle_timeout_s : 120L) * 1000};
+    clock_gettime(CLOCK_MONOTONIC, &st.last_rx);
     lm_sse_init(&st.sse, 4u << 20);
     curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
     curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_stream_write);
     curl_easy_setopt(h, CURLOPT_WRITEDATA, &st);
-    curl_multi_add_handle(multi, h);
+    curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
+    curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_stream_progress);
+    curl_easy_setopt(h, CURLOPT_XFERINFODATA, &st);
+    CURLcode done_rc = curl_easy_perform(h);
 
-    CURLcode done_rc = CURLE_OK;
-    bool canceled = false, idle = false;
-    long idle_ms = (cfg->idle_timeout_s > 0 ? cfg->idle_timeout_s : 120L) * 1000;
-    clock_gettime(CLOCK_MONOTONIC, &st.last_rx);
-    for (;;) {
-        int running = 0;
-        if (curl_multi_perform(multi, &running) != CURLM_OK) {
-            done_rc = CURLE_FAILED_INIT;
-            break;
-        }
-        if (!running) {
-            int left;
-            CURLMsg *m = curl_multi_info_read(multi, &left);
-            if (m && m->msg == CURLMSG_DONE) done_rc = m->data.result;
-            break;
-        }
-        if (cancel && atomic_load(cancel)) {
-            canceled = true;
-            break;
-        }
-        /* idle timeout: no byte for idle_ms (waiting for the first one included); curl's own
-         * low-speed check averages over seconds and misses a stall after a burst */
-        struct timespec now;
-        clock_gettime(CLOCK_MONOTONIC, &now);
-        if ((now.tv_sec - st.last_rx.tv_sec) * 1000 + (now.tv_nsec - st.last_rx.tv_nsec) / 1000000 > idle_ms) {
-            idle = true;
-            break;
-        }
-        /* short waits so a cancel from another thread is seen within ~50 ms */
-        curl_multi_poll(multi, NULL, 0, 50, NULL);
-    }
-    curl_multi_remove_handle(multi, h);
-
-    if (canceled || st.stopped) {
+    if (st.canceled || st.stopped) {
         rc = lm_error_set(err, LM_ECANCELED, "llm: canceled");
-    } else if (idle) {
-        rc = lm_error_set(err, LM_ETIMEDOUT, "llm: %s: no data for %ld s", url.data, idle_ms / 1000);
+    } else if (st.idle) {
+        rc = lm_error_set(err, LM_ETIMEDOUT, "llm: %s: no data for %ld s", url.data, st.idle_ms / 1000);
     } else if (st.rc) {
         rc = st.rc;
     } else if (done_rc != CURLE_OK) {
@@ -277,7 +281,6 @@ int lm_llm_chat_stream(const struct lm_llm_config *cfg, const struct lm_llm_chat
     lm_sse_free(&st.sse);
     lm_buf_free(&st.errbody);
 out:
-    if (multi) curl_multi_cleanup(multi);
     if (h) curl_easy_cleanup(h);
     curl_slist_free_all(hdrs);
     free(body);

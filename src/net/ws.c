@@ -1,8 +1,8 @@
 /* ws.c — WebSocket connections over wslay (see lm/ws.h).
  *
  * wslay is not thread-safe, so only the I/O thread (lm_ws_run) touches the wslay context.
- * Other threads append to our own outgoing queue under a mutex and write one byte to a
- * wake-up pipe; the I/O loop moves queued messages into wslay before each poll. */
+ * Other threads append to our own outgoing queue under a mutex and signal an eventfd; the I/O
+ * loop moves queued messages into wslay before each poll. */
 #include "lm/ws.h"
 
 #include <errno.h>
@@ -11,6 +11,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -28,7 +29,7 @@ struct out_msg {
 struct lm_ws {
     struct lm_ws_config cfg;
     int fd;
-    int wake[2];                 /* pipe: other threads write a byte to wake the poll */
+    int wake;                    /* eventfd: other threads add 1 to wake the poll (one fd, not a pipe's two) */
     wslay_event_context_ptr ctx;
     const char *extra;           /* bytes read past the HTTP request, consumed first */
     size_t extra_len;
@@ -144,7 +145,8 @@ struct lm_ws *lm_ws_new(const struct lm_ws_config *cfg)
     if (!ws->cfg.max_queued) ws->cfg.max_queued = (size_t)16 << 20;
     if (!ws->cfg.ping_interval_s) ws->cfg.ping_interval_s = 30;
     ws->fd = -1;
-    if (pipe2(ws->wake, O_CLOEXEC | O_NONBLOCK) < 0) {
+    ws->wake = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    if (ws->wake < 0) {
         free(ws);
         return NULL;
     }
@@ -163,8 +165,7 @@ void lm_ws_free(struct lm_ws *ws)
         m = n;
     }
     free(ws->close_msg);
-    close(ws->wake[0]);
-    close(ws->wake[1]);
+    close(ws->wake);
     pthread_mutex_destroy(&ws->mu);
     free(ws);
 }
@@ -172,9 +173,9 @@ void lm_ws_free(struct lm_ws *ws)
 /* Wakes the I/O loop. */
 static void wake(struct lm_ws *ws)
 {
-    char b = 1;
-    ssize_t r = write(ws->wake[1], &b, 1);
-    (void)r; /* a full pipe already means "wake up" */
+    uint64_t one = 1;
+    ssize_t r = write(ws->wake, &one, sizeof one);
+    (void)r; /* a saturated counter already means "wake up" */
 }
 
 /* Appends a message to the outgoing queue; mu must be held. */
@@ -304,15 +305,15 @@ int lm_ws_run(struct lm_ws *ws, int fd, const char *extra, size_t extra_len)
         bool want_r = wslay_event_want_read(ws->ctx), want_w = wslay_event_want_write(ws->ctx);
         if (!want_r && !want_w) break; /* close handshake finished */
         struct pollfd p[2] = {{.fd = fd, .events = (short)((want_r ? POLLIN : 0) | (want_w ? POLLOUT : 0))},
-                              {.fd = ws->wake[0], .events = POLLIN}};
+                              {.fd = ws->wake, .events = POLLIN}};
         int n = poll(p, 2, 1000);
         if (n < 0 && errno != EINTR) {
             rc = LM_EIO;
             break;
         }
         if (p[1].revents & POLLIN) {
-            char b[64];
-            while (read(ws->wake[0], b, sizeof b) > 0) {}
+            uint64_t v;
+            if (read(ws->wake, &v, sizeof v) < 0) {} /* resets the counter */
         }
         if ((p[0].revents & (POLLIN | POLLHUP | POLLERR)) && want_r && wslay_event_recv(ws->ctx) != 0) {
             rc = LM_EIO;

@@ -159,7 +159,7 @@ static void test_cancel_and_idle(int port)
     struct lm_llm_config c = cfg(port, url, sizeof url);
     struct lm_buf out = {0};
     struct lm_error err = {0};
-    /* one delta, then silence: cancel from another thread ends the call at once */
+    /* one delta, then silence: cancel from another thread ends the call within about a second */
     g_reply = "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n\r\n"
               "data: {\"choices\":[{\"delta\":{\"content\":\"x\"}}]}\n\n";
     g_hang_ms = 3000;
@@ -170,7 +170,7 @@ static void test_cancel_and_idle(int port)
     ASSERT_EQ(lm_llm_chat_stream(&c, &(struct lm_llm_chat_params){MSGS, 2, 0.2, 0}, collect, &out, &g_cancel, NULL,
                                  &err),
               LM_ECANCELED);
-    ASSERT(now_s() - t0 < 1.0);
+    ASSERT(now_s() - t0 < 1.8);
     pthread_join(th, NULL);
     ASSERT_STR_EQ(out.data, "x");
 

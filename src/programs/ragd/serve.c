@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "app.h"
@@ -149,8 +150,18 @@ int ragd_cmd_serve(int argc, char **argv)
             return 2;
         }
     }
+    /* RAGD_LOG=debug shows the HTTP layer's and libmicrohttpd's own messages */
+    const char *lvl = getenv("RAGD_LOG");
+    if (lvl && !strcmp(lvl, "debug")) lm_log_set_level(LM_LOG_DEBUG);
+    else if (lvl && !strcmp(lvl, "warn")) lm_log_set_level(LM_LOG_WARN);
     if (host) setenv("HOST", host, 1);
     if (port) setenv("PORT", port, 1);
+    /* every chat holds a few descriptors (socket, wake-up, LLM request): use the hard limit */
+    struct rlimit nofile;
+    if (getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur < nofile.rlim_max) {
+        nofile.rlim_cur = nofile.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &nofile);
+    }
     static struct ragd_app app;
     int rc = ragd_app_open(&app, true);
     if (rc) return rc;

@@ -7,8 +7,9 @@
  *
  * Threads: the connection's I/O thread (lm_ws_run) parses messages and queues them for one
  * worker thread per connection, which answers them in order: retrieval, then the LLM stream.
- * A "stop" is not queued: it sets the cancel flag the running LLM call polls, so the answer
- * ends at once with "done". When the socket closes the worker is cancelled and joined. */
+ * A "stop" is not queued: the I/O thread sends the answer's "done" at once and sets the cancel
+ * flag the running LLM call checks; pieces still arriving are dropped (send_mu orders them
+ * against the done). When the socket closes the worker is cancelled and joined. */
 #include <cjson/cJSON.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -26,7 +27,7 @@
 #define MAX_PENDING 16        /* queued messages per connection before "busy" errors */
 #define ANSWER_SHARE 4        /* a quarter of the context is left for the answer */
 
-enum job_kind { JOB_CONTENT, JOB_RESET };
+enum job_kind { JOB_CONTENT, JOB_RESET, JOB_ERROR };
 
 struct job {
     struct job *next;
@@ -44,6 +45,9 @@ struct chat {
     int pending;               /* guarded by mu */
     bool quit;                 /* guarded by mu */
     atomic_int cancel;         /* stop the answer in flight */
+    pthread_mutex_t send_mu;   /* orders answer messages against a stop from the I/O thread */
+    bool answering;            /* guarded by send_mu: an answer is in flight */
+    bool ended;                /* guarded by send_mu: it got its done (or error) already */
     bool authed;               /* I/O thread only */
     long rate_window;          /* I/O thread only: start of the 10 s window */
     int rate_count;
@@ -69,6 +73,35 @@ static int send_simple(struct chat *c, const char *type, const char *message)
     cJSON_AddStringToObject(o, "type", type);
     if (message) cJSON_AddStringToObject(o, "message", message);
     return send_obj(c, o);
+}
+
+/* Sends o as part of the answer in flight, unless that answer already ended (a stop sent its
+ * done): then o is dropped and 1 returned. */
+static int send_answer_obj(struct chat *c, cJSON *o)
+{
+    pthread_mutex_lock(&c->send_mu);
+    int rc;
+    if (c->ended) {
+        cJSON_Delete(o);
+        rc = 1;
+    } else {
+        rc = send_obj(c, o);
+    }
+    pthread_mutex_unlock(&c->send_mu);
+    return rc;
+}
+
+/* Ends the answer in flight with {"type": type} (done, or error with message), once. Called
+ * by the worker when the answer ends and by the I/O thread on stop, so a stop gets its done
+ * at once even while the LLM request is still being torn down. */
+static void end_answer(struct chat *c, const char *type, const char *message)
+{
+    pthread_mutex_lock(&c->send_mu);
+    if (c->answering && !c->ended) {
+        send_simple(c, type, message);
+        c->ended = true;
+    }
+    pthread_mutex_unlock(&c->send_mu);
 }
 
 /* Queues a job for the worker; false when too many are waiting. */
@@ -169,11 +202,9 @@ static int on_delta(void *user, const char *text, size_t len)
     char *piece = lm_str_dup((struct lm_str){text, len});
     cJSON_AddStringToObject(o, "content", piece ? piece : "");
     free(piece);
-    if (send_obj(s->c, o) < 0) {
-        s->gone = true; /* the socket closed (or the client reads too slowly): stop generating */
-        return 1;
-    }
-    return 0;
+    int rc = send_answer_obj(s->c, o);
+    if (rc < 0) s->gone = true; /* the socket closed (or the client reads too slowly) */
+    return rc != 0;             /* stop generating when gone or already ended by a stop */
 }
 
 /* Sends the sources message. */
@@ -191,7 +222,7 @@ static void send_sources(struct chat *c, const struct lm_hit *h, size_t n)
         cJSON_AddStringToObject(it, "text", h[i].content ? h[i].content : "");
         cJSON_AddItemToArray(items, it);
     }
-    send_obj(c, o);
+    send_answer_obj(c, o);
 }
 
 /* Answers one question: retrieval, prompt within the context, streamed answer, done. */
@@ -201,6 +232,10 @@ static void answer(struct chat *c, const char *question)
     long long t0 = now_us();
     /* a stop that arrives from here on (during retrieval too) ends this answer */
     atomic_store(&c->cancel, 0);
+    pthread_mutex_lock(&c->send_mu);
+    c->answering = true;
+    c->ended = false;
+    pthread_mutex_unlock(&c->send_mu);
     if (lm_ws_closed(c->ws)) return; /* the client left while this question waited */
     struct lm_hit *hits = NULL;
     size_t n_hits = 0;
@@ -210,7 +245,7 @@ static void answer(struct chat *c, const char *question)
         char msg[400];
         snprintf(msg, sizeof msg, "knowledge store unavailable: %s", err.msg);
         atomic_fetch_add(&app->m.answer_errors, 1);
-        send_simple(c, "error", msg);
+        end_answer(c, "error", msg);
         return;
     }
 
@@ -232,7 +267,7 @@ static void answer(struct chat *c, const char *question)
     }
     if (!turn) {
         lm_store_free_hits(hits, n_hits);
-        send_simple(c, "error", "out of memory");
+        end_answer(c, "error", "out of memory");
         return;
     }
     if (budget && turn_tokens + 32 > budget) {
@@ -241,7 +276,7 @@ static void answer(struct chat *c, const char *question)
                  budget);
         free(turn);
         lm_store_free_hits(hits, n_hits);
-        send_simple(c, "error", msg);
+        end_answer(c, "error", msg);
         return;
     }
     send_sources(c, hits, n_hits);
@@ -252,7 +287,7 @@ static void answer(struct chat *c, const char *question)
     struct lm_llm_message *msgs = calloc(n_msgs, sizeof *msgs);
     if (!msgs) {
         free(turn);
-        send_simple(c, "error", "out of memory");
+        end_answer(c, "error", "out of memory");
         return;
     }
     size_t m = 0;
@@ -280,13 +315,13 @@ static void answer(struct chat *c, const char *question)
         if (rc == LM_ECANCELED) atomic_fetch_add(&app->m.answers_stopped, 1);
         else atomic_fetch_add(&app->m.answers, 1);
         add_turn(c, question, s.answer.data ? s.answer.data : "");
-        if (!s.gone) send_simple(c, "done", NULL);
+        if (!s.gone) end_answer(c, "done", NULL);
     } else {
         char msg[400];
         snprintf(msg, sizeof msg, "LLM unavailable: %s", err.msg);
         LM_LOG_WARN("ragd: chat: %s", err.msg);
         atomic_fetch_add(&app->m.answer_errors, 1);
-        send_simple(c, "error", msg);
+        end_answer(c, "error", msg);
     }
     lm_buf_free(&s.answer);
 }
@@ -310,8 +345,13 @@ static void *worker_main(void *arg)
         if (j->kind == JOB_RESET) {
             clear_history(c);
             send_simple(c, "reset_ok", NULL);
+        } else if (j->kind == JOB_ERROR) {
+            send_simple(c, "error", j->text); /* in order: after the answer before it, as the seed */
         } else {
             answer(c, j->text);
+            pthread_mutex_lock(&c->send_mu);
+            c->answering = false;
+            pthread_mutex_unlock(&c->send_mu);
         }
         free(j->text);
         free(j);
@@ -345,7 +385,8 @@ static void on_message(struct lm_ws *ws, const char *data, size_t len, void *use
     cJSON *j = cJSON_ParseWithLength(data, len);
     if (!cJSON_IsObject(j)) {
         cJSON_Delete(j);
-        send_simple(c, "error", "invalid message: expected a JSON object");
+        if (!push_job(c, JOB_ERROR, "invalid message: expected a JSON object"))
+            send_simple(c, "error", "busy: too many pending messages");
         return;
     }
     const cJSON *type = cJSON_GetObjectItemCaseSensitive(j, "type");
@@ -364,17 +405,22 @@ static void on_message(struct lm_ws *ws, const char *data, size_t len, void *use
     }
     if (!strcmp(t, "stop")) {
         atomic_store(&c->cancel, 1);
+        end_answer(c, "done", NULL);
     } else if (!strcmp(t, "reset")) {
         /* a reset also ends the answer in flight: the conversation it belongs to is gone */
         atomic_store(&c->cancel, 1);
+        end_answer(c, "done", NULL);
         if (!push_job(c, JOB_RESET, NULL)) send_simple(c, "error", "busy: too many pending messages");
     } else if (!strcmp(t, "auth")) {
         send_simple(c, "auth_ok", NULL);
     } else {
         const cJSON *content = cJSON_GetObjectItemCaseSensitive(j, "content");
         char *text = cJSON_IsString(content) ? strip_dup(content->valuestring) : NULL;
-        if (!text || !text[0]) send_simple(c, "error", "empty content");
-        else if (!push_job(c, JOB_CONTENT, text)) send_simple(c, "error", "busy: too many pending messages");
+        if (!text || !text[0]) {
+            if (!push_job(c, JOB_ERROR, "empty content")) send_simple(c, "error", "busy: too many pending messages");
+        } else if (!push_job(c, JOB_CONTENT, text)) {
+            send_simple(c, "error", "busy: too many pending messages");
+        }
         free(text);
     }
     cJSON_Delete(j);
@@ -390,6 +436,7 @@ static void run_chat(int fd, const char *extra, size_t extra_len, void *arg, boo
     c->authed = authed;
     c->rate_window = (long)time(NULL);
     pthread_mutex_init(&c->mu, NULL);
+    pthread_mutex_init(&c->send_mu, NULL);
     pthread_cond_init(&c->cv, NULL);
     c->ws = lm_ws_new(&(struct lm_ws_config){.max_message = app->cfg.max_ws_message, .on_message = on_message,
                                              .user = c});
@@ -414,6 +461,7 @@ static void run_chat(int fd, const char *extra, size_t extra_len, void *arg, boo
     free(c->turns);
     lm_ws_free(c->ws);
     pthread_cond_destroy(&c->cv);
+    pthread_mutex_destroy(&c->send_mu);
     pthread_mutex_destroy(&c->mu);
     free(c);
 }
