@@ -148,6 +148,12 @@ function ConnBanner({ chat }: { chat: Chat }) {
         </button>
       </div>
     )
+  if (c.kind === 'connecting' && c.attempt > 0)
+    return (
+      <div className="banner warn" role="status">
+        <span>{t.connReconnectingNow}</span>
+      </div>
+    )
   if (chat.notice === 'reconnected')
     return (
       <div className="banner ok" role="status">

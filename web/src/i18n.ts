@@ -17,6 +17,7 @@ const en = {
   connOpen: 'Connected',
   connReconnecting: (s: number) => `Connection lost, reconnecting in ${s}s…`,
   connReconnectNow: 'Reconnect now',
+  connReconnectingNow: 'Connection lost, reconnecting…',
   connRestored: 'Reconnected. The server starts a new conversation context.',
   // chat
   llmDown: (e: string) => `The language model is not reachable${e ? ` (${e})` : ''}. Answers will fail until it is back.`,
@@ -100,6 +101,7 @@ const zh: Strings = {
   connOpen: '已连接',
   connReconnecting: (s: number) => `连接已断开，${s} 秒后重连…`,
   connReconnectNow: '立即重连',
+  connReconnectingNow: '连接已断开，正在重连…',
   connRestored: '已重新连接。服务器将开始新的对话上下文。',
   llmDown: (e: string) => `无法连接语言模型${e ? `（${e}）` : ''}，恢复前无法回答。`,
   storeDown: (e: string) => `知识库存储或向量模型出现问题${e ? `：${e}` : ''}。`,

@@ -16,7 +16,7 @@ export type ServerMsg =
   | { type: 'error'; message: string }
 
 export type ConnState =
-  | { kind: 'connecting' }
+  | { kind: 'connecting'; attempt: number }
   | { kind: 'open'; reconnected: boolean }
   | { kind: 'waiting'; retryAt: number; attempt: number }
 
@@ -77,7 +77,7 @@ export class ChatSocket {
   }
 
   private connect(): void {
-    this.onState({ kind: 'connecting' })
+    this.onState({ kind: 'connecting', attempt: this.attempt })
     let ws: WebSocket
     try {
       ws = new WebSocket(this.url)

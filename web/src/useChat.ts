@@ -27,10 +27,11 @@ export interface Chat {
 }
 
 let nextId = 1
+const STOP_GRACE_MS = 5000
 
 export function useChat(): Chat {
   const [messages, setMessages] = useState<Msg[]>([])
-  const [conn, setConn] = useState<ConnState>({ kind: 'connecting' })
+  const [conn, setConn] = useState<ConnState>({ kind: 'connecting', attempt: 0 })
   const [stopping, setStopping] = useState(false)
   const [notice, setNotice] = useState<Chat['notice']>(null)
   const sock = useRef<ChatSocket | null>(null)
@@ -131,10 +132,17 @@ export function useChat(): Chat {
   }, [])
 
   const stop = useCallback(() => {
-    if (current.current == null) return
+    const id = current.current
+    if (id == null) return
     stoppingRef.current = true
     setStopping(true)
     if (!sock.current?.send({ type: 'stop' })) finish('stopped')
+    // A server that ignores stop (the seed's protocol has none) still ends the answer here;
+    // its late deltas go nowhere.
+    else
+      window.setTimeout(() => {
+        if (current.current === id) finish('stopped')
+      }, STOP_GRACE_MS)
   }, [finish])
 
   const reset = useCallback(() => {
