@@ -13,6 +13,7 @@
 #define LM_KERN_X86_H
 
 #include <immintrin.h>
+#include <math.h>
 #include <string.h>
 
 #include "kernels/kern_internal.h"
@@ -363,6 +364,165 @@ static void x86_gemm_q4_0_r8(int64_t n, const void *w, size_t ws, int64_t nr, co
                 for (int t = 0; t < T; t++) _mm256_storeu_ps(y + (t0 + t) * ldy + (gp + g) * 8, acc[g][t]);
         }
         if (T == 1) t0 -= 3;                    /* advanced by one token only */
+    }
+}
+
+/* ---- K-quants against Q8_K activations: one weight row at a time against T tokens ---- */
+
+/* The 8 six-bit scales and mins of a Q4_K/Q5_K block (ggml's packing) as two byte arrays. */
+LM_AI void k4_scales(const uint8_t *q, uint8_t *sc, uint8_t *m)
+{
+    for (int j = 0; j < 8; j++) lm__scale_min_k4(j, q, &sc[j], &m[j]);
+}
+
+/* T tokens against one Q4_K row: y[t*ldy] = dot. */
+LM_AI void q4_K_row(int T, int64_t nb, const struct lm__block_q4_K *w, const struct lm__block_q8_K *const *x,
+                    float *y, int64_t ldy)
+{
+    const __m256i m4 = _mm256_set1_epi8(0x0F);
+    __m256 acc[4];
+    float accm[4] = {0};
+    for (int t = 0; t < T; t++) acc[t] = _mm256_setzero_ps();
+    for (int64_t i = 0; i < nb; i++) {
+        uint8_t sc[8], mn[8];
+        k4_scales(w[i].scales, sc, mn);
+        const float dw = f16_to_f32(w[i].d), dmw = f16_to_f32(w[i].dmin);
+        __m256i lo[4], hi[4];
+        for (int j = 0; j < 4; j++) {
+            const __m256i q = _mm256_loadu_si256((const __m256i *)(w[i].qs + 32 * j));
+            lo[j] = _mm256_and_si256(q, m4);
+            hi[j] = _mm256_and_si256(_mm256_srli_epi16(q, 4), m4);
+        }
+        for (int t = 0; t < T; t++) {
+            const struct lm__block_q8_K *xb = &x[t][i];
+            __m256i sum = _mm256_setzero_si256();
+            for (int j = 0; j < 4; j++) {
+                const __m256i y0 = _mm256_loadu_si256((const __m256i *)(xb->qs + 64 * j));
+                const __m256i y1 = _mm256_loadu_si256((const __m256i *)(xb->qs + 64 * j + 32));
+                const __m256i p0 = _mm256_madd_epi16(_mm256_maddubs_epi16(lo[j], y0), _mm256_set1_epi16(sc[2 * j]));
+                const __m256i p1 = _mm256_madd_epi16(_mm256_maddubs_epi16(hi[j], y1), _mm256_set1_epi16(sc[2 * j + 1]));
+                sum = _mm256_add_epi32(sum, _mm256_add_epi32(p0, p1));
+            }
+            int summ = 0;
+            for (int j = 0; j < 8; j++) summ += mn[j] * (xb->bsums[2 * j] + xb->bsums[2 * j + 1]);
+            acc[t] = _mm256_fmadd_ps(_mm256_set1_ps(dw * xb->d), _mm256_cvtepi32_ps(sum), acc[t]);
+            accm[t] += dmw * xb->d * (float)summ;
+        }
+    }
+    for (int t = 0; t < T; t++) y[t * ldy] = hsum_ps(acc[t]) - accm[t];
+}
+
+/* T tokens against one Q6_K row. The 6-bit values are used unsigned (0..63) and the offset of
+ * 32 removed with the activation block sums: 32 * sum(scale * bsum). */
+LM_AI void q6_K_row(int T, int64_t nb, const struct lm__block_q6_K *w, const struct lm__block_q8_K *const *x,
+                    float *y, int64_t ldy)
+{
+    const __m256i m4 = _mm256_set1_epi8(0x0F), m2 = _mm256_set1_epi8(3);
+    __m256 acc[4];
+    for (int t = 0; t < T; t++) acc[t] = _mm256_setzero_ps();
+    for (int64_t i = 0; i < nb; i++) {
+        const float dw = f16_to_f32(w[i].d);
+        __m256i q[8];     /* 8 x 32 values: elements 32k..32k+31 */
+        for (int h = 0; h < 2; h++) {
+            const uint8_t *ql = w[i].ql + 64 * h, *qh = w[i].qh + 32 * h;
+            const __m256i l0 = _mm256_loadu_si256((const __m256i *)ql);
+            const __m256i l1 = _mm256_loadu_si256((const __m256i *)(ql + 32));
+            const __m256i hb = _mm256_loadu_si256((const __m256i *)qh);
+            q[4 * h + 0] = _mm256_or_si256(_mm256_and_si256(l0, m4), _mm256_slli_epi16(_mm256_and_si256(hb, m2), 4));
+            q[4 * h + 1] = _mm256_or_si256(_mm256_and_si256(l1, m4),
+                                           _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(hb, 2), m2), 4));
+            q[4 * h + 2] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l0, 4), m4),
+                                           _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(hb, 4), m2), 4));
+            q[4 * h + 3] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l1, 4), m4),
+                                           _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(hb, 6), m2), 4));
+        }
+        /* scale pairs as i16 vectors: low 128 bits sub-block 2k, high 2k+1 */
+        __m256i s16[8];
+        for (int k = 0; k < 8; k++)
+            s16[k] = _mm256_inserti128_si256(_mm256_castsi128_si256(_mm_set1_epi16(w[i].scales[2 * k])),
+                                             _mm_set1_epi16(w[i].scales[2 * k + 1]), 1);
+        const __m256i scv = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)w[i].scales));
+        for (int t = 0; t < T; t++) {
+            const struct lm__block_q8_K *xb = &x[t][i];
+            __m256i sum = _mm256_setzero_si256();
+            for (int k = 0; k < 8; k++) {
+                const __m256i yv = _mm256_loadu_si256((const __m256i *)(xb->qs + 32 * k));
+                sum = _mm256_add_epi32(sum, _mm256_madd_epi16(_mm256_maddubs_epi16(q[k], yv), s16[k]));
+            }
+            const __m256i corr = _mm256_madd_epi16(scv, _mm256_loadu_si256((const __m256i *)xb->bsums));
+            sum = _mm256_sub_epi32(sum, _mm256_slli_epi32(corr, 5));
+            acc[t] = _mm256_fmadd_ps(_mm256_set1_ps(dw * xb->d), _mm256_cvtepi32_ps(sum), acc[t]);
+        }
+    }
+    for (int t = 0; t < T; t++) y[t * ldy] = hsum_ps(acc[t]);
+}
+
+#define LM_X86_K_GEMM(NAME, ROW, WB)                                                                   \
+    static void NAME(int64_t n, const void *w, size_t ws, int64_t nr, const void *x, size_t xs,        \
+                     int64_t nt, float *y, int64_t ldy)                                                 \
+    {                                                                                                   \
+        const int64_t nb = n / LM_QK_K;                                                                 \
+        for (int64_t r = 0; r < nr; r++) {                                                              \
+            const WB *wr = (const WB *)((const char *)w + (size_t)r * ws);                              \
+            int64_t t0 = 0;                                                                             \
+            for (; t0 + 4 <= nt; t0 += 4) {                                                             \
+                const struct lm__block_q8_K *xp[4];                                                     \
+                for (int t = 0; t < 4; t++) xp[t] = (const void *)((const char *)x + (size_t)(t0 + t) * xs); \
+                ROW(4, nb, wr, xp, y + t0 * ldy + r, ldy);                                              \
+            }                                                                                           \
+            for (; t0 < nt; t0++) {                                                                     \
+                const struct lm__block_q8_K *xp[1] = {(const void *)((const char *)x + (size_t)t0 * xs)}; \
+                ROW(1, nb, wr, xp, y + t0 * ldy + r, ldy);                                              \
+            }                                                                                           \
+        }                                                                                               \
+    }
+
+LM_X86_K_GEMM(x86_gemm_q4_K, q4_K_row, struct lm__block_q4_K)
+LM_X86_K_GEMM(x86_gemm_q6_K, q6_K_row, struct lm__block_q6_K)
+
+/* Q8_K activations, bit-identical to lm__quantize_q8_K_ref. */
+static void x86_quantize_q8_K(const float *x, void *vy, int64_t n)
+{
+    struct lm__block_q8_K *y = vy;
+    const __m256 absmask = _mm256_castsi256_ps(_mm256_set1_epi32(0x7fffffff));
+    for (int64_t i = 0; i < n / LM_QK_K; i++, x += LM_QK_K) {
+        /* the element of largest magnitude, first one on ties (as the scalar loop) */
+        __m256 m = _mm256_setzero_ps();
+        for (int k = 0; k < LM_QK_K; k += 8) m = _mm256_max_ps(m, _mm256_and_ps(_mm256_loadu_ps(x + k), absmask));
+        __m128 m4 = _mm_max_ps(_mm256_castps256_ps128(m), _mm256_extractf128_ps(m, 1));
+        m4 = _mm_max_ps(m4, _mm_movehl_ps(m4, m4));
+        m4 = _mm_max_ss(m4, _mm_movehdup_ps(m4));
+        const float amax = _mm_cvtss_f32(m4);
+        if (!amax) {
+            memset(&y[i], 0, sizeof y[i]);
+            continue;
+        }
+        float max = 0;
+        for (int k = 0; k < LM_QK_K; k++)
+            if (fabsf(x[k]) == amax) { max = x[k]; break; }
+        const float iscale = -127.f / max;
+        const __m256 vs = _mm256_set1_ps(iscale), magic = _mm256_set1_ps(12582912.f);
+        for (int k = 0; k < LM_QK_K; k += 32) {
+            __m256i q[4];
+            for (int u = 0; u < 4; u++) {
+                /* nearest_int: add 1.5*2^23 and take the low mantissa bits (ties to even) */
+                const __m256 v = _mm256_add_ps(_mm256_mul_ps(_mm256_loadu_ps(x + k + 8 * u), vs), magic);
+                q[u] = _mm256_sub_epi32(_mm256_and_si256(_mm256_castps_si256(v), _mm256_set1_epi32(0x007fffff)),
+                                        _mm256_set1_epi32(0x00400000));
+                q[u] = _mm256_min_epi32(q[u], _mm256_set1_epi32(127));
+            }
+            const __m256i p01 = _mm256_packs_epi32(q[0], q[1]), p23 = _mm256_packs_epi32(q[2], q[3]);
+            __m256i p = _mm256_packs_epi16(p01, p23);
+            p = _mm256_permutevar8x32_epi32(p, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
+            _mm256_storeu_si256((__m256i *)(y[i].qs + k), p);
+        }
+        for (int j = 0; j < LM_QK_K / 16; j++) {
+            const __m128i b = _mm_loadu_si128((const __m128i *)(y[i].qs + 16 * j));
+            __m128i s = _mm_sad_epu8(_mm_xor_si128(b, _mm_set1_epi8((char)0x80)), _mm_setzero_si128());
+            const int sum = _mm_cvtsi128_si32(s) + _mm_extract_epi16(s, 4) - 16 * 128;
+            y[i].bsums[j] = (int16_t)sum;
+        }
+        y[i].d = 1 / iscale;
     }
 }
 
