@@ -680,7 +680,12 @@ void lm_http_quiesce(struct lm_http_server *s)
 {
     if (!s || !s->d) return;
     MHD_socket fd = MHD_quiesce_daemon(s->d);
-    if (fd != MHD_INVALID_SOCKET) close(fd);
+    /* shutdown first: the polling thread may still hold the socket for a moment, and only
+     * shutdown makes the kernel refuse new connections at once */
+    if (fd != MHD_INVALID_SOCKET) {
+        shutdown(fd, SHUT_RDWR);
+        close(fd);
+    }
 }
 
 /* True while a request other than an upgraded connection is still in libmicrohttpd's hands

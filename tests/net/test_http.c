@@ -418,9 +418,26 @@ int main(void)
     RUN_TEST(test_upgrade);
     RUN_TEST(test_bind_error);
 
-    /* stop with a stream still open: the producer is told, stop returns */
+    /* stop with a stream still open: the producer is told, stop returns. Before that,
+     * quiesce: an open keep-alive connection still works, new connections are refused. */
     atomic_store(&producer_done, 0);
-    int fd = dial();
+    int ka = dial();
+    {
+        const char *h = "GET /health HTTP/1.1\r\nHost: x\r\n\r\n";
+        struct lm_buf hb = {0};
+        send_all(ka, h, strlen(h));
+        read_until(ka, &hb, "{\"status\":\"ok\"}");  /* accepted and served once */
+        lm_buf_free(&hb);
+    }
+    lm_http_quiesce(s);
+    {
+        int nf = socket(AF_INET, SOCK_STREAM, 0);
+        struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+        inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
+        ASSERT(connect(nf, (struct sockaddr *)&a, sizeof a) != 0);
+        close(nf);
+    }
+    int fd = ka;
     const char *q = "GET /forever HTTP/1.1\r\nHost: x\r\n\r\n";
     send_all(fd, q, strlen(q));
     struct lm_buf acc = {0};
