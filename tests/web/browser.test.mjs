@@ -269,8 +269,8 @@ try {
   }
   const docD = 'notes.html'
   const docE = 'report.pdf'
-  await page.getByRole('button', { name: 'choose files' }).focus()
-  const [chooser] = await Promise.all([page.waitForEvent('filechooser'), page.keyboard.press('Enter')])
+  const choose = page.getByRole('button', { name: 'choose files' })
+  const [chooser] = await Promise.all([page.waitForEvent('filechooser'), choose.press('Enter')])
   await chooser.setFiles([
     { name: docD, mimeType: 'text/html', buffer: Buffer.from('<html><body><h1>Notes</h1><p>The cafeteria serves lunch from 11:30.</p><script>x()</script></body></html>') },
     { name: docE, mimeType: 'application/pdf', buffer: tinyPdf('Quarterly report: revenue grew by 12 percent.') },
