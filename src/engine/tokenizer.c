@@ -454,6 +454,35 @@ static void set_bool(bool *dst, int v)
     if (v >= 0) *dst = v != 0;
 }
 
+/* The pre-tokenizer entry for a tokenizer.ggml.pre value (NULL: "default"), or NULL. */
+static const struct pre_name *find_pre(const char *pre)
+{
+    for (size_t k = 0; k < sizeof k_pre_names / sizeof *k_pre_names; k++)
+        if (pre ? !strcmp(pre, k_pre_names[k].name) : k == 0) return &k_pre_names[k];
+    return NULL;
+}
+
+/* Applies a pre-tokenizer's options to a BPE tokenizer (defaults first, as llama.cpp). */
+static void apply_pre(struct lm_tokenizer *t, const struct pre_name *p)
+{
+    t->pre = p->pre;
+    t->clean_spaces = p->clean_spaces != 0;
+    t->ignore_merges = p->ignore_merges;
+    t->add_bos = p->add_bos;
+}
+
+int lm__tokenizer_set_pre(struct lm_tokenizer *t, const char *pre, int add_bos, struct lm_error *err)
+{
+    if (t->kind != LM__TOK_BPE) return lm_error_set(err, LM_EINVAL, "tokenizer: not a BPE vocabulary");
+    const struct pre_name *p = find_pre(pre);
+    if (!p) return lm_error_set(err, LM_ENOTSUP, "tokenizer: unknown pre-tokenizer type '%s'", pre);
+    lm__bpe_free_pre(t);
+    apply_pre(t, p);
+    set_bool(&t->add_bos, add_bos);
+    if (t->add_bos && t->bos < 0) return lm_error_set(err, LM_EFORMAT, "tokenizer: add_bos_token is true, but bos_token_id is not set");
+    return lm__bpe_init_pre(t, err);
+}
+
 int lm_tokenizer_from_spec(const struct lm_tokenizer_spec *s, struct lm_tokenizer **out, struct lm_error *err)
 {
     *out = NULL;
@@ -479,24 +508,15 @@ int lm_tokenizer_from_spec(const struct lm_tokenizer_spec *s, struct lm_tokenize
     } else if (!strcmp(s->model, "gpt2")) {
         t->kind = LM__TOK_BPE;
         d_bos = 11, d_eos = 11, d_unk = -1, d_sep = -1, d_pad = -1, d_mask = -1;
-        t->clean_spaces = true;
         const char *pre = s->pre && *s->pre ? s->pre : NULL;
         if (!pre) LM_LOG_WARN("tokenizer: missing pre-tokenizer type, using 'default'");
-        bool found = false;
-        for (size_t k = 0; k < sizeof k_pre_names / sizeof *k_pre_names; k++) {
-            if (pre ? strcmp(pre, k_pre_names[k].name) != 0 : k != 0) continue;
-            t->pre = k_pre_names[k].pre;
-            if (k_pre_names[k].clean_spaces == 0) t->clean_spaces = false;
-            t->ignore_merges = k_pre_names[k].ignore_merges;
-            if (k_pre_names[k].add_bos) t->add_bos = true;
-            if (t->pre == LM__PRE_CHATGLM4) d_bos = -1;
-            found = true;
-            break;
-        }
-        if (!found) {
+        const struct pre_name *p = find_pre(pre);
+        if (!p) {
             lm_tokenizer_free(t);
             return lm_error_set(err, LM_ENOTSUP, "tokenizer: unknown pre-tokenizer type '%s'", pre);
         }
+        apply_pre(t, p);
+        if (t->pre == LM__PRE_CHATGLM4) d_bos = -1;
     } else {
         lm_tokenizer_free(t);
         return lm_error_set(err, LM_ENOTSUP, "tokenizer: unknown tokenizer model '%s'", s->model);

@@ -155,6 +155,11 @@ int lm__spm_tokenize(const struct lm_tokenizer *t, const char *text, size_t len,
 int lm__bpe_tokenize(const struct lm_tokenizer *t, const char *text, size_t len, struct lm__ids *out);
 int lm__wpm_tokenize(const struct lm_tokenizer *t, const char *text, size_t len, struct lm__ids *out);
 
+/* Switches a BPE tokenizer to another pre-tokenizer (its regexes and options, add_bos -1 for the
+ * pre-tokenizer's default) — what lm_tokenizer_from_spec does for spec->pre; lets the parity test
+ * check many pre-tokenizers on one loaded vocabulary. */
+int lm__tokenizer_set_pre(struct lm_tokenizer *t, const char *pre, int add_bos, struct lm_error *err);
+
 /* tok_bpe.c: sets up t->regex for t->pre; frees them. */
 int lm__bpe_init_pre(struct lm_tokenizer *t, struct lm_error *err);
 void lm__bpe_free_pre(struct lm_tokenizer *t);
