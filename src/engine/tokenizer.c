@@ -667,6 +667,7 @@ int lm_tokenize(const struct lm_tokenizer *t, const char *text, size_t len, bool
     struct lm__ids ids = {0};
     char *buf = NULL;
     int rc = 0;
+    if (len > (size_t)INT32_MAX) return lm_error_set(err, LM_ETOOBIG, "tokenize: text of %zu bytes is too long", len);
     if (len > 0 && (rc = partition(t, text, len, parse_special, &f)) < 0) goto done;
     switch (t->kind) {
     case LM__TOK_SPM: {
