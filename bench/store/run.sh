@@ -20,3 +20,18 @@ echo "|---|---|---|---|---|---|---|"
 for n in "${@:-10000 100000}"; do
   for m in $n; do "$OUT" "$TMPD" "$m" 384; done
 done
+
+# End-to-end ingestion with embeddings, on a MiniLM-shaped BERT (6 layers, 384 wide, random
+# weights from gguf-synth, the fixtures' real bert-base-uncased vocabulary).
+VOCAB=${LM_FIXTURES:-$ROOT/../shared/fixtures}/bert-uncased-vocab-tiny.gguf
+if [ -f "$VOCAB" ] && [ -x build/rel/bin/gguf-synth ]; then
+  make -s MODE=rel all
+  cc -std=c11 -D_GNU_SOURCE -O2 -Iinclude -Isrc -pthread -o build/rel/bench/ingest_bench bench/store/ingest_bench.c \
+    build/rel/liblm.a -lsqlite3 -lutf8proc -lpcre2-8 -lcurl -lpq -lm -lpthread
+  build/rel/bin/gguf-synth --arch bert --n-embd 384 --n-layer 6 --n-head 12 --n-ff 1536 --n-ctx 512 --type q8_0 \
+    --vocab-from "$VOCAB" -o "$TMPD/minilm.gguf" >/dev/null
+  echo
+  echo "| ingestion with embedding (MiniLM shape, Q8_0) | throughput (wall) | time split (wall) | process CPU |"
+  echo "|---|---|---|---|"
+  build/rel/bench/ingest_bench "$TMPD/minilm.gguf" "$TMPD" "${INGEST_CHUNKS:-200}"
+fi
