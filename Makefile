@@ -86,9 +86,10 @@ $(O)/tests/%: tests/%.c $(LIB)
 tests: $(TEST_BINS)
 
 # make test: sanitizer build of everything, then the runner (last line: N passed, N failed)
+NPROC := $(shell nproc 2>/dev/null || echo 2)
 test:
-	$(MAKE) MODE=san all tests fuzz-replay
-	$(MAKE) MODE=rel all
+	$(MAKE) -j$(NPROC) MODE=san all tests fuzz-replay
+	$(MAKE) -j$(NPROC) MODE=rel all
 	tests/run.sh
 
 run: all
