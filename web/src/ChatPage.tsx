@@ -132,13 +132,15 @@ function Message({ m }: { m: Msg }) {
 
 function ConnBanner({ chat }: { chat: Chat }) {
   const t = useT()
-  const [now, setNow] = useState(() => Date.now())
+  const [, setTick] = useState(0)
   const c = chat.conn
+  // Re-render a few times a second while counting down to the next attempt.
   useEffect(() => {
     if (c.kind !== 'waiting') return
-    const iv = window.setInterval(() => setNow(Date.now()), 250)
+    const iv = window.setInterval(() => setTick((n) => n + 1), 250)
     return () => window.clearInterval(iv)
   }, [c])
+  const now = Date.now()
   if (c.kind === 'waiting')
     return (
       <div className="banner warn" role="status">
