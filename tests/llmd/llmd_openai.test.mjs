@@ -111,6 +111,10 @@ async function main() {
   assert.equal(models.data[0].meta.n_embd, 64);
   assert.ok(models.data[0].meta.n_params > 0 && models.data[0].meta.size > 0 && models.data[0].meta.n_vocab === 32000);
 
+  const one = await client.models.retrieve('tiny');
+  assert.equal(one.id, 'tiny');
+  await assert.rejects(client.models.retrieve('other'), (e) => e.status === 404);
+
   const props = await (await fetch(`${s.base}/props`)).json();
   assert.equal(props.total_slots, 4);
   assert.equal(props.n_ctx, 256);

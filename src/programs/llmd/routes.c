@@ -60,12 +60,10 @@ static void route_health(struct llmd_server *srv, struct lm_http_req *req)
     else lm_http_respond_json(req, 503, "{\"status\":\"loading\"}");
 }
 
-static void route_models(struct llmd_server *srv, struct lm_http_req *req)
+/* The one model as an OpenAI model object, with llama.cpp's meta. */
+static cJSON *model_json(struct llmd_server *srv)
 {
     const struct lm_model_info *mi = lm_model_info(srv->model);
-    cJSON *o = cJSON_CreateObject();
-    cJSON_AddStringToObject(o, "object", "list");
-    cJSON *data = cJSON_AddArrayToObject(o, "data");
     cJSON *m = cJSON_CreateObject();
     cJSON_AddStringToObject(m, "id", srv->model_id);
     cJSON_AddStringToObject(m, "object", "model");
@@ -80,8 +78,26 @@ static void route_models(struct llmd_server *srv, struct lm_http_req *req)
     cJSON_AddNumberToObject(meta, "n_params", (double)mi->n_params);
     cJSON_AddNumberToObject(meta, "size", (double)mi->file_size);
     cJSON_AddStringToObject(meta, "ftype", mi->ftype ? mi->ftype : "");
-    cJSON_AddItemToArray(data, m);
+    return m;
+}
+
+static void route_models(struct llmd_server *srv, struct lm_http_req *req)
+{
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "object", "list");
+    cJSON *data = cJSON_AddArrayToObject(o, "data");
+    cJSON_AddItemToArray(data, model_json(srv));
     respond_cjson(req, 200, o);
+}
+
+/* GET /v1/models/{id} (the SDK's models.retrieve). */
+static void route_model_one(struct llmd_server *srv, struct lm_http_req *req, const char *id)
+{
+    if (strcmp(id, srv->model_id)) {
+        lm_http_respond_error(req, 404, "not_found_error", "The model '%s' does not exist", id);
+        return;
+    }
+    respond_cjson(req, 200, model_json(srv));
 }
 
 static void route_props(struct llmd_server *srv, struct lm_http_req *req)
@@ -420,7 +436,7 @@ void llmd_handle(struct lm_http_req *req, void *user)
         return;
     }
     static const char *const openai[] = {"/models", "/chat/completions", "/completions", "/embeddings"};
-    bool protected = v1;
+    bool protected = v1 || !strncmp(p, "/models/", 8);
     for (size_t i = 0; i < sizeof openai / sizeof *openai; i++) protected |= !strcmp(p, openai[i]);
     if (protected && !auth_ok(srv, req)) {
         lm_http_respond_error(req, 401, "authentication_error", "Invalid API Key");
@@ -437,6 +453,10 @@ void llmd_handle(struct lm_http_req *req, void *user)
         {"/embedding", true, route_embeddings}, {"/tokenize", true, route_tokenize},
         {"/detokenize", true, route_detokenize}, {"/apply-template", true, route_apply_template},
     };
+    if (!strncmp(p, "/models/", 8) && get) {
+        route_model_one(srv, req, p + 8);
+        return;
+    }
     if (!strcmp(p, "/chat/completions") || !strcmp(p, "/completions")) {
         if (!post) {
             lm_http_respond_error(req, 405, "invalid_request_error", "%s needs POST", req->path);
