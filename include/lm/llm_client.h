@@ -4,8 +4,8 @@
  *
  * Every call is blocking and runs on the caller's thread; any number of threads may call at
  * once (each call has its own curl handle). A streamed call can be cancelled from another
- * thread by setting *cancel to non-zero: it returns LM_ECANCELED at the next piece of data,
- * or within about a second while the server is silent (curl's progress callback).
+ * thread by setting *cancel to non-zero: it returns LM_ECANCELED within about 50 ms with a
+ * pool, else at the next piece of data or within about a second while the server is silent.
  *
  *     struct lm_llm_config cfg = {.base_url = "http://127.0.0.1:8080/v1", .api_key = "sk-local",
  *                                 .model = "m.gguf"};
@@ -21,6 +21,8 @@
 
 #include "lm/err.h"
 
+struct lm_llm_pool;
+
 struct lm_llm_config {
     const char *base_url;        /* ".../v1" (a trailing slash is fine) */
     const char *api_key;         /* Bearer key, or NULL/"" for none */
@@ -28,7 +30,16 @@ struct lm_llm_config {
     long connect_timeout_ms;     /* 0 = 5000 */
     long idle_timeout_s;         /* abort when no byte arrives for this long; 0 = 120 */
     long timeout_s;              /* whole request (non-streamed calls); 0 = 300 */
+    struct lm_llm_pool *pool;    /* streamed calls run on this pool's thread; NULL = their own */
 };
+
+/* A transfer thread shared by streamed calls: one curl multi handle drives every request in
+ * flight, so a server with hundreds of chats holds one descriptor per request (a transfer of
+ * its own costs three: curl's wake-up socket pair besides the connection) and reuses the
+ * connections to the LLM server. Delta callbacks then run on the pool's thread: they must not
+ * block. Free it after every call that uses it has returned. */
+int lm_llm_pool_new(struct lm_llm_pool **out, struct lm_error *err);
+void lm_llm_pool_free(struct lm_llm_pool *p);
 
 struct lm_llm_message {
     const char *role;            /* "system", "user", "assistant" */

@@ -211,9 +211,8 @@ static long elapsed_ms(const struct timespec *from, const struct timespec *to)
     return (long)((to->tv_sec - from->tv_sec) * 1000 + (to->tv_nsec - from->tv_nsec) / 1000000);
 }
 
-/* curl progress callback (several times a second): the cancel flag and the idle timeout.
- * Why not curl_multi_poll + wakeup: each multi handle holds a socket pair, and a server with
- * hundreds of chats in flight runs short of descriptors. */
+/* curl progress callback (about once a second while silent): the cancel flag and the idle
+ * timeout for transfers of their own; the pool's thread checks both every 50 ms as well. */
 static int on_stream_progress(void *user, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal, curl_off_t ulnow)
 {
     struct stream_state *st = user;
@@ -229,6 +228,141 @@ static int on_stream_progress(void *user, curl_off_t dltotal, curl_off_t dlnow, 
         return 1;
     }
     return 0;
+}
+
+/* ---- the shared transfer thread ---- */
+
+struct pool_req {
+    struct pool_req *next;
+    CURL *h;
+    struct stream_state *st;
+    bool done;                 /* guarded by the pool's mu */
+    CURLcode result;
+    pthread_cond_t cv;
+};
+
+struct lm_llm_pool {
+    CURLM *multi;
+    pthread_t thread;
+    pthread_mutex_t mu;
+    struct pool_req *incoming; /* guarded by mu: submitted, not yet added to multi */
+    bool quit;                 /* guarded by mu */
+};
+
+/* Hands a finished (or aborted) request back to its caller. Pool thread only. */
+static void pool_finish(struct lm_llm_pool *p, struct pool_req **active, struct pool_req *r, CURLcode rc)
+{
+    curl_multi_remove_handle(p->multi, r->h);
+    for (struct pool_req **pp = active; *pp; pp = &(*pp)->next)
+        if (*pp == r) {
+            *pp = r->next;
+            break;
+        }
+    pthread_mutex_lock(&p->mu);
+    r->result = rc;
+    r->done = true;
+    pthread_cond_signal(&r->cv);
+    pthread_mutex_unlock(&p->mu);
+}
+
+/* The pool thread: adds submitted requests, drives the transfers, checks cancel flags and idle
+ * timeouts every 50 ms, and hands results back. */
+static void *pool_main(void *arg)
+{
+    struct lm_llm_pool *p = arg;
+    struct pool_req *active = NULL;
+    for (;;) {
+        pthread_mutex_lock(&p->mu);
+        bool quit = p->quit;
+        struct pool_req *in = p->incoming;
+        p->incoming = NULL;
+        pthread_mutex_unlock(&p->mu);
+        while (in) {
+            struct pool_req *n = in->next;
+            in->next = active;
+            active = in;
+            curl_easy_setopt(in->h, CURLOPT_PRIVATE, in);
+            if (curl_multi_add_handle(p->multi, in->h) != CURLM_OK) pool_finish(p, &active, in, CURLE_FAILED_INIT);
+            in = n;
+        }
+        if (quit && !active) break;
+        int running = 0;
+        curl_multi_perform(p->multi, &running);
+        CURLMsg *m;
+        int left;
+        while ((m = curl_multi_info_read(p->multi, &left))) {
+            if (m->msg != CURLMSG_DONE) continue;
+            struct pool_req *r = NULL;
+            curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&r);
+            if (r) pool_finish(p, &active, r, m->data.result);
+        }
+        struct timespec now;
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        for (struct pool_req *r = active, *n; r; r = n) {
+            n = r->next;
+            struct stream_state *st = r->st;
+            if (quit || (st->cancel && atomic_load(st->cancel))) {
+                st->canceled = true;
+                pool_finish(p, &active, r, CURLE_ABORTED_BY_CALLBACK);
+            } else if (elapsed_ms(&st->last_rx, &now) > st->idle_ms) {
+                st->idle = true;
+                pool_finish(p, &active, r, CURLE_OPERATION_TIMEDOUT);
+            }
+        }
+        curl_multi_poll(p->multi, NULL, 0, 50, NULL);
+    }
+    return NULL;
+}
+
+/* Runs one transfer on the pool's thread and waits for its end. */
+static CURLcode pool_run(struct lm_llm_pool *p, CURL *h, struct stream_state *st)
+{
+    struct pool_req r = {.h = h, .st = st};
+    pthread_cond_init(&r.cv, NULL);
+    pthread_mutex_lock(&p->mu);
+    r.next = p->incoming;
+    p->incoming = &r;
+    pthread_mutex_unlock(&p->mu);
+    curl_multi_wakeup(p->multi);
+    pthread_mutex_lock(&p->mu);
+    while (!r.done) pthread_cond_wait(&r.cv, &p->mu);
+    pthread_mutex_unlock(&p->mu);
+    pthread_cond_destroy(&r.cv);
+    return r.result;
+}
+
+/* Starts the pool's thread (see header). */
+int lm_llm_pool_new(struct lm_llm_pool **out, struct lm_error *err)
+{
+    pthread_once(&g_curl_once, curl_init_once);
+    struct lm_llm_pool *p = calloc(1, sizeof *p);
+    if (!p || !(p->multi = curl_multi_init())) {
+        free(p);
+        return lm_error_set(err, LM_ENOMEM, "llm: cannot create the transfer pool");
+    }
+    pthread_mutex_init(&p->mu, NULL);
+    if (pthread_create(&p->thread, NULL, pool_main, p) != 0) {
+        curl_multi_cleanup(p->multi);
+        pthread_mutex_destroy(&p->mu);
+        free(p);
+        return lm_error_set(err, LM_ENOMEM, "llm: cannot start the transfer thread");
+    }
+    *out = p;
+    return 0;
+}
+
+/* Stops the thread (aborting what is still in flight) and frees the pool. */
+void lm_llm_pool_free(struct lm_llm_pool *p)
+{
+    if (!p) return;
+    pthread_mutex_lock(&p->mu);
+    p->quit = true;
+    pthread_mutex_unlock(&p->mu);
+    curl_multi_wakeup(p->multi);
+    pthread_join(p->thread, NULL);
+    curl_multi_cleanup(p->multi);
+    pthread_mutex_destroy(&p->mu);
+    free(p);
 }
 
 /* Streams one chat completion (see header). */
@@ -257,7 +391,7 @@ int lm_llm_chat_stream(const struct lm_llm_config *cfg, const struct lm_llm_chat
     curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
     curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_stream_progress);
     curl_easy_setopt(h, CURLOPT_XFERINFODATA, &st);
-    CURLcode done_rc = curl_easy_perform(h);
+    CURLcode done_rc = cfg->pool ? pool_run(cfg->pool, h, &st) : curl_easy_perform(h);
 
     if (st.canceled || st.stopped) {
         rc = lm_error_set(err, LM_ECANCELED, "llm: canceled");

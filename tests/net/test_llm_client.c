@@ -223,6 +223,65 @@ static void test_models_embed_tokenize(int port)
     ASSERT(strstr(g_last_request, "POST /tokenize"));
 }
 
+/* The same stream and cancel through a shared transfer pool, several calls at once. */
+struct pool_call {
+    struct lm_llm_config cfg;
+    struct lm_buf out;
+    int rc;
+};
+
+static void *pool_call_main(void *arg)
+{
+    struct pool_call *pc = arg;
+    pc->rc = lm_llm_chat_stream(&pc->cfg, &(struct lm_llm_chat_params){MSGS, 2, 0.2, 0}, collect, &pc->out, NULL,
+                                NULL, NULL);
+    return NULL;
+}
+
+static void test_pool(int port)
+{
+    char url[128];
+    struct lm_llm_pool *pool;
+    ASSERT_OK(lm_llm_pool_new(&pool, NULL));
+    struct lm_llm_config c = cfg(port, url, sizeof url);
+    c.pool = pool;
+    g_hang_ms = 0;
+    g_reply = "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nConnection: close\r\n\r\n"
+              "data: {\"choices\":[{\"delta\":{\"content\":\"po\"}}]}\n\n"
+              "data: {\"choices\":[{\"delta\":{\"content\":\"ol\"},\"finish_reason\":\"stop\"}]}\n\n"
+              "data: [DONE]\n\n";
+    struct pool_call calls[4];
+    pthread_t th[4];
+    for (int i = 0; i < 4; i++) {
+        calls[i] = (struct pool_call){.cfg = c};
+        pthread_create(&th[i], NULL, pool_call_main, &calls[i]);
+    }
+    for (int i = 0; i < 4; i++) {
+        pthread_join(th[i], NULL);
+        ASSERT_EQ(calls[i].rc, 0);
+        ASSERT_STR_EQ(calls[i].out.data, "pool");
+        lm_buf_free(&calls[i].out);
+    }
+    /* cancel while the server is silent: within ~50 ms on the pool */
+    g_reply = "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n\r\n"
+              "data: {\"choices\":[{\"delta\":{\"content\":\"x\"}}]}\n\n";
+    g_hang_ms = 2000;
+    atomic_store(&g_cancel, 0);
+    pthread_t t;
+    pthread_create(&t, NULL, cancel_later, NULL);
+    struct lm_buf out = {0};
+    double t0 = now_s();
+    ASSERT_EQ(lm_llm_chat_stream(&c, &(struct lm_llm_chat_params){MSGS, 2, 0.2, 0}, collect, &out, &g_cancel, NULL,
+                                 NULL),
+              LM_ECANCELED);
+    ASSERT(now_s() - t0 < 0.6);
+    pthread_join(t, NULL);
+    lm_buf_free(&out);
+    g_hang_ms = 0;
+    usleep(2100 * 1000);
+    lm_llm_pool_free(pool);
+}
+
 int main(void)
 {
     g_listen = socket(AF_INET, SOCK_STREAM, 0);
@@ -241,6 +300,8 @@ int main(void)
     test_errors(port);
     fprintf(stderr, "-- test_cancel_and_idle\n");
     test_cancel_and_idle(port);
+    fprintf(stderr, "-- test_pool\n");
+    test_pool(port);
     fprintf(stderr, "-- test_models_embed_tokenize\n");
     test_models_embed_tokenize(port);
     return 0;

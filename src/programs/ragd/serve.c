@@ -167,11 +167,20 @@ int ragd_cmd_serve(int argc, char **argv)
     if (rc) return rc;
     struct lm_http_server *srv;
     struct lm_error err = {0};
+    /* one transfer thread streams every chat's answer (see lm/llm_client.h) */
+    struct lm_llm_pool *pool = NULL;
+    if (lm_llm_pool_new(&pool, &err) < 0) {
+        fprintf(stderr, "ragd: %s\n", err.msg);
+        ragd_app_close(&app);
+        return 1;
+    }
+    app.llm.pool = pool;
     struct lm_http_config hc = {.host = app.cfg.host, .port = app.cfg.port, .max_body = app.cfg.max_body,
                                 .max_connections = (unsigned)app.cfg.max_ws_connections + 64, .handler = handle,
                                 .user = &app};
     if (lm_http_start(&hc, &srv, &err) < 0) {
         fprintf(stderr, "ragd: %s\n", err.msg);
+        lm_llm_pool_free(pool);
         ragd_app_close(&app);
         return 1;
     }
@@ -186,6 +195,7 @@ int ragd_cmd_serve(int argc, char **argv)
     fprintf(stderr, "ragd: shutting down\n");
     lm_http_quiesce(srv);
     lm_http_stop(srv);
+    lm_llm_pool_free(pool);
     ragd_app_close(&app);
     return 0;
 }
