@@ -237,7 +237,7 @@ page.on('websocket', (ws) => {
 const parsed = (dir) => frames.filter((f) => f.dir === dir).map((f) => { try { return { ...JSON.parse(f.data), t: f.t } } catch { return {} } })
 
 try {
-  // -- knowledge page: upload two files at once, paste a third, all listed --
+  // -- knowledge page: drop two files at once (and one refused), choose two more, paste one; all listed --
   await page.goto(`${BASE}/knowledge`)
   await page.getByRole('heading', { name: 'Knowledge base' }).waitFor()
   const docA = 'office-hours.md'
@@ -418,6 +418,8 @@ try {
   expectSocketErrors = true
   await stopProc(ragd)
   await page.locator('.banner.warn').getByText(/reconnecting/).waitFor({ timeout: 10_000 })
+  const secs = Number(/in (\d+)s/.exec(await page.locator('.banner.warn').first().innerText())?.[1] ?? 0)
+  assert.ok(secs <= 15, `backoff countdown stays within 15 s (${secs})`)
   await page.screenshot({ path: join(OUT, 'chat-reconnecting.png') })
   ragd = start('ragd2', 'ragd', ['serve'], ragEnv)
   await waitHttp(`${BASE}/`, ragd, 30_000)
