@@ -2,6 +2,7 @@
  * architecture from a table, validates batches, splits them into micro-batches for the
  * architecture's forward pass, and keeps the logits and timings. */
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -108,11 +109,32 @@ static int prepare(struct lm_model *m, struct lm__mat *mat, const struct lm_gguf
     mat->type = (enum lm_type)type;
     mat->data = buf;
     if (m->mapped) {
-        const size_t pg = (size_t)sysconf(_SC_PAGESIZE);
+        if (m->n_dropped == m->cap_dropped) {
+            size_t nc = m->cap_dropped ? m->cap_dropped * 2 : 64;
+            const struct lm_gguf_tensor **n = realloc(m->dropped, nc * sizeof *n);
+            if (!n) return 0;  /* only costs memory */
+            m->dropped = n;
+            m->cap_dropped = nc;
+        }
+        m->dropped[m->n_dropped++] = t;
+    }
+    return 0;
+}
+
+/* Gives back the mapped pages of repacked tensors (after loading, so pages that readahead
+ * brought in while later tensors were read go too). Private clean file pages are simply
+ * dropped; nothing reads them again. */
+static void release_dropped(struct lm_model *m)
+{
+    const size_t pg = (size_t)sysconf(_SC_PAGESIZE);
+    for (size_t i = 0; i < m->n_dropped; i++) {
+        const struct lm_gguf_tensor *t = m->dropped[i];
         uintptr_t a = ((uintptr_t)t->data + pg - 1) / pg * pg, b = ((uintptr_t)t->data + t->size) / pg * pg;
         if (b > a) madvise((void *)a, b - a, MADV_DONTNEED);
     }
-    return 0;
+    free(m->dropped);
+    m->dropped = NULL;
+    m->n_dropped = m->cap_dropped = 0;
 }
 
 int lm__model_mat(struct lm_model *m, struct lm__mat *out, int64_t ncols, int64_t nrows, bool required,
@@ -159,14 +181,15 @@ int lm__model_vec(struct lm_model *m, const float **out, int64_t n, bool require
     if (t->ne[0] != n || t->ne[1] != 1 || t->ne[2] != 1 || t->ne[3] != 1)
         return lm_error_set(err, LM_EFORMAT, "model: tensor %s: shape [%lld, %lld], expected [%lld]", name,
                             (long long)t->ne[0], (long long)t->ne[1], (long long)n);
-    if (t->type == LM_TYPE_F32 && ((uintptr_t)t->data % sizeof(float)) == 0) {
-        *out = t->data;
-        return 0;
-    }
     float *v = malloc((size_t)n * sizeof *v);
     if (lm__model_own(m, v) < 0) return lm_error_set(err, LM_ENOMEM, "model: out of memory");
-    lm_dequantize_row((enum lm_type)t->type, t->data, v, n);
     *out = v;
+    /* F32 from a mapped file: read through the page cache, not the mapping, so that faulting
+     * the vector's page does not map its neighbours (the weights) into this process */
+    size_t off = (size_t)((const char *)t->data - (const char *)lm_gguf_bytes(m->gguf));
+    if (t->type == LM_TYPE_F32 && m->load_fd >= 0 && pread(m->load_fd, v, t->size, (off_t)off) == (ssize_t)t->size)
+        return 0;
+    lm_dequantize_row((enum lm_type)t->type, t->data, v, n);
     return 0;
 }
 
@@ -232,6 +255,7 @@ int lm_model_load(const char *path, const struct lm_model_params *params, struct
     }
     pthread_mutex_init(mu, NULL);
     m->meta_lock = mu;
+    m->load_fd = -1;
     m->mapped = !(params && params->no_mmap);
     int rc = m->mapped ? lm_gguf_open(path, &m->gguf, err) : open_copy(m, path, err);
     if (rc < 0) goto fail;
@@ -256,7 +280,12 @@ int lm_model_load(const char *path, const struct lm_model_params *params, struct
     }
     fill_common_info(m, path);
     m->info.is_embedding = m->arch->is_embedding;
-    if ((rc = m->arch->load(m, err)) < 0) goto fail;
+    m->load_fd = m->mapped ? open(path, O_RDONLY | O_CLOEXEC) : -1;
+    rc = m->arch->load(m, err);
+    if (m->load_fd >= 0) close(m->load_fd);
+    m->load_fd = -1;
+    if (rc < 0) goto fail;
+    release_dropped(m);
     if ((rc = lm_tokenizer_from_gguf(m->gguf, &m->tok, err)) < 0) {
         lm_error_prefix(err, "model: tokenizer");
         goto fail;
@@ -284,6 +313,7 @@ void lm_model_free(struct lm_model *m)
     free(m->owned);
     for (size_t i = 0; i < m->n_prepared; i++) lm_weights_free(m->prepared[i]);
     free(m->prepared);
+    free(m->dropped);
     for (size_t i = 0; i < m->n_meta; i++) {
         free(m->meta[i].key);
         free(m->meta[i].value);

@@ -74,6 +74,9 @@ struct lm_model {
     void **prepared;                  /* repacked weights (lm_weights_prepare), lm_weights_free'd */
     size_t n_prepared, cap_prepared;
     bool mapped;                      /* weights are in a file mapping (not a no_mmap copy) */
+    int load_fd;                      /* the file, open while loading (vectors are pread), or -1 */
+    const struct lm_gguf_tensor **dropped; /* mapped tensors replaced by repacked copies */
+    size_t n_dropped, cap_dropped;
     struct lm__meta_entry *meta;      /* lm_model_meta_str cache */
     size_t n_meta;
     void *meta_lock;                  /* pthread mutex for the cache */
@@ -105,8 +108,9 @@ int lm__hp_f32(const struct lm_model *m, const char *suffix, bool required, floa
  * and the mapped pages are released. */
 int lm__model_mat(struct lm_model *m, struct lm__mat *out, int64_t ncols, int64_t nrows, bool required,
                   struct lm_error *err, const char *fmt, ...) __attribute__((format(printf, 7, 8)));
-/* An f32 vector of n elements: borrowed from the map when F32, else converted and owned by the
- * model. required = false: *out = NULL and 0 when absent. */
+/* An f32 vector of n elements, copied (converted when not F32) into memory owned by the model,
+ * so that running the model reads no mapped page besides the matrices. required = false:
+ * *out = NULL and 0 when absent. */
 int lm__model_vec(struct lm_model *m, const float **out, int64_t n, bool required, struct lm_error *err,
                   const char *fmt, ...) __attribute__((format(printf, 6, 7)));
 /* Registers a malloc'ed buffer to free with the model; frees it and returns LM_ENOMEM on failure. */
