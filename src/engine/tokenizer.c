@@ -132,6 +132,8 @@ void lm_tokenizer_free(struct lm_tokenizer *t)
     free(t->merge_map.slots);
     free(t->eog);
     free(t->special);
+    free(t->piece_pool);
+    free(t->piece_off);
     free(t);
 }
 
@@ -454,6 +456,8 @@ static void set_bool(bool *dst, int v)
     if (v >= 0) *dst = v != 0;
 }
 
+static int build_piece_cache(struct lm_tokenizer *t);
+
 /* The pre-tokenizer entry for a tokenizer.ggml.pre value (NULL: "default"), or NULL. */
 static const struct pre_name *find_pre(const char *pre)
 {
@@ -564,6 +568,10 @@ int lm_tokenizer_from_spec(const struct lm_tokenizer_spec *s, struct lm_tokenize
         goto fail;
     }
     strip_attrs(t, s);
+    if ((rc = build_piece_cache(t)) < 0) {
+        lm_error_set(err, rc, "tokenizer: out of memory");
+        goto fail;
+    }
     *out = t;
     return 0;
 fail:
@@ -787,13 +795,12 @@ static int hexval(char c)
     return -1;
 }
 
-int lm_token_to_piece(const struct lm_tokenizer *t, int32_t id, bool special, struct lm_buf *out)
+/* The bytes a token stands for when special tokens are rendered (llama.cpp's token_to_piece). */
+static int render_piece(const struct lm_tokenizer *t, int32_t id, struct lm_buf *out)
 {
-    if (!t || id < 0 || id >= t->n) return LM_EINVAL;
     uint8_t a = t->attr[id];
     const char *s = t->text[id];
     size_t n = t->len[id];
-    if (!special && (a & (LM__ATTR_UNKNOWN | LM__ATTR_CONTROL))) return 0;
     if (a & (LM__ATTR_UNKNOWN | LM__ATTR_CONTROL | LM__ATTR_USER_DEFINED)) return lm_buf_append(out, s, n);
     if (a & LM__ATTR_NORMAL) {
         if (t->kind == LM__TOK_BPE) return append_bytelevel(out, s, n);
@@ -806,6 +813,35 @@ int lm_token_to_piece(const struct lm_tokenizer *t, int32_t id, bool special, st
         return lm_buf_append_char(out, (char)v);
     }
     return 0;
+}
+
+/* Renders every token's piece once (generation and constrained sampling ask for pieces of
+ * many tokens per step). */
+static int build_piece_cache(struct lm_tokenizer *t)
+{
+    struct lm_buf pool = {0};
+    t->piece_off = malloc(((size_t)t->n + 1) * sizeof *t->piece_off);
+    if (!t->piece_off) return LM_ENOMEM;
+    for (int32_t id = 0; id < t->n; id++) {
+        t->piece_off[id] = (uint32_t)pool.len;
+        if (render_piece(t, id, &pool) < 0 || pool.len > UINT32_MAX / 2) {
+            lm_buf_free(&pool);
+            return LM_ENOMEM;
+        }
+    }
+    t->piece_off[t->n] = (uint32_t)pool.len;
+    if (!pool.data && lm_buf_append(&pool, "", 0) < 0) return LM_ENOMEM;
+    t->piece_pool = lm_buf_take(&pool);
+    return t->piece_pool ? 0 : LM_ENOMEM;
+}
+
+int lm_token_to_piece(const struct lm_tokenizer *t, int32_t id, bool special, struct lm_buf *out)
+{
+    if (!t || id < 0 || id >= t->n) return LM_EINVAL;
+    if (!special && (t->attr[id] & (LM__ATTR_UNKNOWN | LM__ATTR_CONTROL))) return 0;
+    if (!t->piece_pool) return render_piece(t, id, out);
+    uint32_t a = t->piece_off[id], b = t->piece_off[id + 1];
+    return b > a ? lm_buf_append(out, t->piece_pool + a, b - a) : 0;
 }
 
 /* llama.cpp's three clean-up passes over detokenised text (spaces before ?!., and in " ' ",

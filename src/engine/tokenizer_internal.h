@@ -134,6 +134,9 @@ struct lm_tokenizer {
     int32_t *special;       /* control/user-defined/unknown ids, longest text first */
     int n_special;
 
+    char *piece_pool;       /* every token's piece (special tokens rendered), back to back */
+    uint32_t *piece_off;    /* n + 1 offsets into piece_pool */
+
     bool add_bos, add_eos, add_sep, add_space_prefix, ignore_merges, clean_spaces;
     bool remove_extra_ws, lowercase, strip_accents;
 };
