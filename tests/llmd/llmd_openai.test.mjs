@@ -162,6 +162,12 @@ async function main() {
   const s1 = await seeded(1234);
   assert.equal(await seeded(1234), s1);
 
+  // logit_bias: +100 on one token makes greedy pick it every time
+  const tok = (await (await fetch(`${s.base}/tokenize`, { method: 'POST', body: JSON.stringify({ content: ' cat' }) })).json()).tokens;
+  const biased = await client.completions.create({ model: 'tiny', prompt: 'x', max_tokens: 3, temperature: 0,
+    logit_bias: { [tok[tok.length - 1]]: 100 } });
+  assert.equal(biased.choices[0].text, ' cat cat cat');
+
   // array-of-parts content is the same prompt as the string
   const parts = await client.chat.completions.create({ model: 'tiny', max_tokens: 8, temperature: 0,
     messages: [msgs[0], { role: 'user', content: [{ type: 'text', text: 'Say ' }, { type: 'text', text: 'hello.' }] }] });

@@ -293,6 +293,13 @@ void llmd_handle_completion(struct llmd_server *srv, struct lm_http_req *req, en
         lm_http_respond_error(req, 400, "invalid_request_error", "the prompt is empty");
         goto out;
     }
+    for (size_t i = 0; i < r.n_bias; i++) {
+        if (r.bias_ids[i] >= lm_model_info(srv->model)->n_vocab) {
+            lm_http_respond_error(req, 400, "invalid_request_error", "logit_bias: token %d is outside the vocabulary",
+                                  r.bias_ids[i]);
+            goto out;
+        }
+    }
     if (n >= (size_t)srv->n_ctx) {
         lm_http_respond_error(req, 400, "exceed_context_size_error",
                               "the request exceeds the available context size: the prompt has %zu tokens, the "
@@ -314,6 +321,9 @@ void llmd_handle_completion(struct llmd_server *srv, struct lm_http_req *req, en
     t->n_stop = r.n_stop;
     t->json_mode = r.json_mode;
     t->ignore_eos = r.ignore_eos;
+    t->bias_ids = r.bias_ids;
+    t->bias = r.bias;
+    t->n_bias = r.n_bias;
     int rc = llmd_sched_submit(srv->sched, t);
     if (rc < 0) {
         llmd_task_free(t);

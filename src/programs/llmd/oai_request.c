@@ -27,6 +27,8 @@ void llmd_request_free(struct llmd_request *r)
     free(r->msgs);
     free(r->prompt);
     free(r->prompt_ids);
+    free(r->bias_ids);
+    free(r->bias);
     memset(r, 0, sizeof *r);
 }
 
@@ -146,6 +148,32 @@ static int parse_prompt(const cJSON *root, struct llmd_request *r, struct lm_err
     return lm_error_set(err, LM_EINVAL, "'prompt' must be a string or an array of token ids");
 }
 
+/* logit_bias: {"token id": bias in [-100, 100], ...} (at most 1024 entries). */
+static int parse_bias(const cJSON *root, struct llmd_request *r, struct lm_error *err)
+{
+    const cJSON *b = cJSON_GetObjectItemCaseSensitive(root, "logit_bias");
+    if (!b || cJSON_IsNull(b)) return 0;
+    int n = cJSON_IsObject(b) ? cJSON_GetArraySize(b) : -1;
+    if (n < 0 || n > 1024)
+        return lm_error_set(err, LM_EINVAL, "'logit_bias' must be an object of at most 1024 token ids");
+    if (n == 0) return 0;
+    r->bias_ids = malloc((size_t)n * sizeof *r->bias_ids);
+    r->bias = malloc((size_t)n * sizeof *r->bias);
+    if (!r->bias_ids || !r->bias) return lm_error_set(err, LM_ENOMEM, "out of memory");
+    const cJSON *e;
+    cJSON_ArrayForEach(e, b) {
+        char *end;
+        long id = strtol(e->string, &end, 10);
+        if (!*e->string || *end || id < 0 || id > INT32_MAX)
+            return lm_error_set(err, LM_EINVAL, "'logit_bias' keys must be token ids");
+        if (!cJSON_IsNumber(e) || !(e->valuedouble >= -100 && e->valuedouble <= 100))
+            return lm_error_set(err, LM_EINVAL, "'logit_bias' values must be numbers between -100 and 100");
+        r->bias_ids[r->n_bias] = (int32_t)id;
+        r->bias[r->n_bias++] = (float)e->valuedouble;
+    }
+    return 0;
+}
+
 static int parse_stop(const cJSON *root, struct llmd_request *r, struct lm_error *err)
 {
     const cJSON *s = cJSON_GetObjectItemCaseSensitive(root, "stop");
@@ -233,6 +261,7 @@ int llmd_request_parse(const char *body, size_t len, enum llmd_kind kind, int de
         goto done;
     }
     if ((rc = parse_stop(root, &r, err)) < 0) goto done;
+    if ((rc = parse_bias(root, &r, err)) < 0) goto done;
 
     const cJSON *rf = cJSON_GetObjectItemCaseSensitive(root, "response_format");
     if (rf && !cJSON_IsNull(rf)) {

@@ -68,6 +68,7 @@ struct llmd_sched {
     int32_t *b_tok, *b_pos, *b_seq;
     int8_t *b_logits;
     float *scratch;           /* n_vocab */
+    float *biased;            /* n_vocab: logits after logit_bias / ignore_eos */
     int32_t char_tok[256];    /* a token whose text is exactly that one byte, or -1 */
     int32_t *eog;             /* the end-of-generation ids (for ignore_eos) */
     int n_eog;
@@ -245,12 +246,17 @@ static bool json_ok(struct llmd_sched *s, const struct slot *sl, int32_t id, int
  * the output a JSON prefix, closing the object when the budget runs out. */
 static int32_t slot_pick(struct llmd_sched *s, struct slot *sl, const float *logits)
 {
-    if (sl->task->ignore_eos && !sl->task->json_mode) {
-        memcpy(s->scratch, logits, (size_t)s->n_vocab * sizeof *s->scratch);
-        for (int i = 0; i < s->n_eog; i++) s->scratch[s->eog[i]] = -INFINITY;
-        return lm_sampler_sample(sl->smp, s->scratch);
+    const struct llmd_task *t = sl->task;
+    if (t->ignore_eos || t->n_bias) {
+        /* logit_bias (-100 bans, as OpenAI's) and ignore_eos on a copy of the logits */
+        memcpy(s->biased, logits, (size_t)s->n_vocab * sizeof *s->biased);
+        for (size_t i = 0; i < t->n_bias; i++)
+            s->biased[t->bias_ids[i]] = t->bias[i] <= -100 ? -INFINITY : s->biased[t->bias_ids[i]] + t->bias[i];
+        if (t->ignore_eos)
+            for (int i = 0; i < s->n_eog; i++) s->biased[s->eog[i]] = -INFINITY;
+        logits = s->biased;
     }
-    if (!sl->task->json_mode) return lm_sampler_sample(sl->smp, logits);
+    if (!t->json_mode) return lm_sampler_sample(sl->smp, logits);
     char close[LLMD_JSON_MAX_DEPTH * 8];
     size_t need = llmd_json_closing(&sl->json, close, sizeof close);
     int budget = slot_budget(s, sl);
@@ -446,6 +452,7 @@ static void sched_free(struct llmd_sched *s)
     free(s->b_seq);
     free(s->b_logits);
     free(s->scratch);
+    free(s->biased);
     free(s->eog);
     lm_buf_free(&s->piece);
     lm_buf_free(&s->delta);
@@ -486,7 +493,9 @@ int llmd_sched_start(struct llmd_server *srv, const struct llmd_sched_params *p,
     s->b_seq = calloc(nb, sizeof *s->b_seq);
     s->b_logits = calloc(nb, sizeof *s->b_logits);
     s->scratch = calloc((size_t)s->n_vocab, sizeof *s->scratch);
-    if (!s->slots || !s->queue || !s->b_tok || !s->b_pos || !s->b_seq || !s->b_logits || !s->scratch) {
+    s->biased = calloc((size_t)s->n_vocab, sizeof *s->biased);
+    if (!s->slots || !s->queue || !s->b_tok || !s->b_pos || !s->b_seq || !s->b_logits || !s->scratch ||
+        !s->biased) {
         sched_free(s);
         return lm_error_set(err, LM_ENOMEM, "out of memory for %d slots", p->n_slots);
     }

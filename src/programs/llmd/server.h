@@ -76,6 +76,9 @@ struct llmd_request {
     size_t n_stop;
     struct lm_chat_msg *msgs;    /* chat: role/content owned */
     size_t n_msgs;
+    int32_t *bias_ids;           /* logit_bias: token ids ... */
+    float *bias;                 /* ... and what is added to their logits (-100 bans) */
+    size_t n_bias;
     char *prompt;                /* completion: text, or NULL when given as token ids */
     int32_t *prompt_ids;
     size_t n_prompt_ids;
@@ -149,6 +152,9 @@ struct llmd_task {
     size_t n_stop;
     bool json_mode;
     bool ignore_eos;                 /* end-of-generation tokens are never sampled */
+    const int32_t *bias_ids;         /* logit_bias, borrowed from the request */
+    const float *bias;
+    size_t n_bias;
     /* the answer's stream once it began (NULL before, and for JSON answers): the scheduler
      * checks it every step, so a vanished client frees its slot at the next step. The
      * handler ends the stream only after done, so the pointer stays valid while it matters. */
