@@ -153,7 +153,10 @@ static int build_prompt(struct llmd_server *srv, struct lm_http_req *req, const 
             }
         }
         *ids = malloc(r->n_prompt_ids * sizeof **ids);
-        if (!*ids) goto oom;
+        if (!*ids) {
+            lm_http_respond_error(req, 500, "server_error", "out of memory");
+            return -1;
+        }
         memcpy(*ids, r->prompt_ids, r->n_prompt_ids * sizeof **ids);
         *n = r->n_prompt_ids;
         return 0;
@@ -175,9 +178,6 @@ static int build_prompt(struct llmd_server *srv, struct lm_http_req *req, const 
         return -1;
     }
     return 0;
-oom:
-    lm_http_respond_error(req, 500, "server_error", "out of memory");
-    return -1;
 }
 
 /* Waits (bounded) for new text or the end; returns true when the task is done. */

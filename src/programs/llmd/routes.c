@@ -328,9 +328,7 @@ static void route_detokenize(struct llmd_server *srv, struct lm_http_req *req)
         ids[i++] = (int32_t)e->valuedouble;
     }
     struct lm_buf text = {0}, clean = {0};
-    struct lm_error err = {0};
     int rc = lm_detokenize(srv->tok, ids, n, false, &text);
-    (void)err;
     free(ids);
     cJSON_Delete(o);
     if (rc < 0) {

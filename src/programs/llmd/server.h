@@ -90,7 +90,6 @@ struct llmd_request {
 int llmd_request_parse(const char *body, size_t len, enum llmd_kind kind, int default_n_predict,
                        uint64_t default_seed, struct llmd_request *out, struct lm_error *err);
 void llmd_request_free(struct llmd_request *r);
-/* Parses the token list of /detokenize or similar: a JSON array of ints. */
 
 /* ---- textout.c ---- */
 
