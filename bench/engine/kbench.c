@@ -1,7 +1,8 @@
 /* kbench.c — microbenchmark of the matmul kernels on TinyLlama-1.1B-like shapes: generation
  * (one token, weights streamed: GB/s) and prompt processing (many tokens: GOP/s), plus the
  * machine's read bandwidth with the same threads. Built and run by bench/engine/run.sh.
- * Usage: kbench [threads] [type ...] */
+ * Usage: kbench [threads] [type ...]   (types: q4_0 q4_0_r8 q8_0 q4_k q6_k f16 f32 ...) */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -63,7 +64,9 @@ int main(int argc, char **argv)
     if (argc > 2) ntypes = 0;
     for (int ti = 0; ti < (argc > 2 ? argc - 2 : ntypes); ti++) {
         const char *tn = argc > 2 ? argv[2 + ti] : types[ti];
-        int t = lm_type_from_name(tn);
+        /* "q4_0_r8": Q4_0 repacked by lm_weights_prepare (what the loader can opt into) */
+        const bool r8 = strcmp(tn, "q4_0_r8") == 0;
+        int t = r8 ? LM_TYPE_Q4_0 : lm_type_from_name(tn);
         if (t < 0) continue;
         /* one TinyLlama layer's matrices, repeated to exceed the caches: 22 layers worth */
         const int64_t ne = 2048, nff = 5632;
@@ -72,6 +75,7 @@ int main(int argc, char **argv)
         const int nl = 22;
         void *w[4];
         size_t wbytes = 0;
+        int pt = t;     /* type passed to lm_matmul */
         for (int s = 0; s < 4; s++) {
             size_t sz = lm_row_size(t, shapes[s][1]) * (size_t)shapes[s][0] * reps[s] * nl;
             w[s] = malloc(sz);
@@ -81,6 +85,15 @@ int main(int argc, char **argv)
             lm_quantize_row(t, row, w[s], shapes[s][1]);
             for (size_t o = rs; o < sz; o += rs) memcpy((char *)w[s] + o, w[s], rs);
             free(row);
+            if (r8) {
+                void *p = NULL;
+                int nt = lm_weights_prepare(LM_TYPE_Q4_0, w[s], shapes[s][0] * reps[s] * nl, shapes[s][1], &p);
+                if (p) {
+                    free(w[s]);
+                    w[s] = p;
+                    pt = nt;
+                }
+            }
             wbytes += sz;
         }
         float *x = malloc(sizeof(float) * 512 * nff), *y = malloc(sizeof(float) * 512 * nff);
@@ -92,7 +105,7 @@ int main(int argc, char **argv)
             for (int s = 0; s < 4; s++) {
                 size_t rs = lm_row_size(t, shapes[s][1]) * (size_t)shapes[s][0];
                 for (int k = 0; k < reps[s] * nl; k++)
-                    lm_matmul(pool, t, (char *)w[s] + rs * k, shapes[s][0], shapes[s][1], x, 1, y);
+                    lm_matmul(pool, (enum lm_type)pt, (char *)w[s] + rs * k, shapes[s][0], shapes[s][1], x, 1, y);
             }
             double dt = now() - t0;
             if (dt < best) best = dt;
@@ -105,7 +118,7 @@ int main(int argc, char **argv)
             double t0 = now();
             ops = 0;
             for (int s = 0; s < 4; s++) {
-                lm_matmul(pool, t, w[s], shapes[s][0], shapes[s][1], x, 512, y);
+                lm_matmul(pool, (enum lm_type)pt, w[s], shapes[s][0], shapes[s][1], x, 512, y);
                 ops += 2.0 * shapes[s][0] * shapes[s][1] * 512;
             }
             double dt = now() - t0;

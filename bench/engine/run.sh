@@ -6,6 +6,7 @@
 #
 #   bench/engine/run.sh                       TinyLlama-1.1B shape in Q4_0, Q4_K and Q8_0
 #   BENCH_TYPES="q4_0" BENCH_RUNS=5 BENCH_THREADS=2 bench/engine/run.sh
+#   BENCH_RUNS_VARIANTS=1                      runs for the types after the first (default BENCH_RUNS)
 #   BENCH_SHAPE=small                          a 60M-parameter shape, for a quick look
 #   BENCH_IDLE_MAX=0.10                        busy share of the CPUs (others) that marks a run disturbed
 #   BENCH_KBENCH_TYPES="q4_0 q8_0 q4_k"         weight types of the kernel microbenchmark
@@ -114,12 +115,17 @@ for T in $TYPES; do
   MODEL=$WORK/tinyllama-$SHAPE-$T.gguf
   if [ ! -f "$MODEL" ]; then
     echo "writing $MODEL" >&2
-    "$BIN/gguf-synth" --arch llama $SARGS --type "$T" --vocab-from "$FIX/llama-2-tiny-random.gguf" --seed 1 -o "$MODEL" >/dev/null
+    if ! "$BIN/gguf-synth" --arch llama $SARGS --type "$T" --vocab-from "$FIX/llama-2-tiny-random.gguf" --seed 1 -o "$MODEL.part" >&2; then
+      rm -f "$MODEL.part"; echo "skipping $T: gguf-synth failed" >&2; continue
+    fi
+    mv "$MODEL.part" "$MODEL"
   fi
+  NRUNS=$RUNS
+  [ "$T" != "$(echo $TYPES | cut -d' ' -f1)" ] && NRUNS=${BENCH_RUNS_VARIANTS:-$RUNS}
   cat "$MODEL" >/dev/null     # page cache
   declare -A V=()
   dcount=0
-  for r in $(seq "$RUNS"); do
+  for r in $(seq "$NRUNS"); do
     for test in pp tg; do
       for eng in ours peer; do
         read -r tok rss dist < <(run_one $eng $test "$MODEL")
@@ -134,11 +140,11 @@ for T in $TYPES; do
   opp=$(med ours.pp); ppp=$(med peer.pp); otg=$(med ours.tg); ptg=$(med peer.tg)
   orss=$(echo "${V[ours.rss]}" | tr ' ' '\n' | sort -n | tail -1); prss=$(echo "${V[peer.rss]}" | tr ' ' '\n' | sort -n | tail -1)
   bpt=$(awk -v p="$PARAMS" -v b="$(bytes_per_weight "$T")" 'BEGIN{printf "%.0f", p * b / 1e6}')
-  row=$(awk -v t="$T" -v opp="$opp" -v ppp="$ppp" -v otg="$otg" -v ptg="$ptg" -v bpt="$bpt" -v bw="$BW" \
+  row=$(awk -v t="$T" -v nr="$NRUNS" -v opp="$opp" -v ppp="$ppp" -v otg="$otg" -v ptg="$ptg" -v bpt="$bpt" -v bw="$BW" \
         -v orss="$orss" -v prss="$prss" -v d="$dcount" 'BEGIN{
       r1 = ppp > 0 ? opp / ppp : 0; r2 = ptg > 0 ? otg / ptg : 0;
       gb = bpt * otg / 1000; pgb = bpt * ptg / 1000;
-      printf("| %s | %.1f | %.1f | %.2fx | %.1f | %.1f | %.2fx | %d MB: %.1f GB/s = %.0f%% (peer %.0f%%) | %d / %d MB | %d |", toupper(t), opp, ppp, r1, otg, ptg, r2, bpt, gb, (bw > 0 ? 100 * gb / bw : 0), (bw > 0 ? 100 * pgb / bw : 0), orss, prss, d) }')
+      printf("| %s (%d runs) | %.1f | %.1f | %.2fx | %.1f | %.1f | %.2fx | %d MB: %.1f GB/s = %.0f%% (peer %.0f%%) | %d / %d MB | %d |", toupper(t), nr, opp, ppp, r1, otg, ptg, r2, bpt, gb, (bw > 0 ? 100 * gb / bw : 0), (bw > 0 ? 100 * pgb / bw : 0), orss, prss, d) }')
   echo "$row" >&2
   ROWS+="$row"$'\n'
 done
@@ -154,8 +160,8 @@ with $THREADS threads (kbench, 1 GiB): $BW GB/s. Command: \`bench/engine/run.sh\
 Model: gguf-synth llama, TinyLlama-1.1B shape ($SHAPE: n_embd $NE, $NL layers, 32 heads, 4 KV
 heads, FFN $NFF, Llama 2 vocabulary), every matrix in the named type, random weights. Both engines
 read the same file with $THREADS threads and the same token ids: pp512 = one batch of 512 prompt
-tokens; tg128 = 128 greedy tokens after a 2-token prompt. Medians of $RUNS alternating runs
-(ours, peer, ours, ...). Peer: node-llama-cpp@3.21.1 (prebuilt llama.cpp, CPU, flash attention,
+tokens; tg128 = 128 greedy tokens after a 2-token prompt. Medians of alternating runs
+(ours, peer, ours, ...; the count is in the first column). Peer: node-llama-cpp@3.21.1 (prebuilt llama.cpp, CPU, flash attention,
 f16 KV cache); its peak RSS includes the Node.js runtime. "disturbed" counts runs during which other
 processes took more than $(awk -v m="$IDLE_MAX" 'BEGIN{printf "%d", m * 100}') % of the CPU time (each was repeated up to 3 times first).
 

@@ -369,10 +369,19 @@ static void x86_gemm_q4_0_r8(int64_t n, const void *w, size_t ws, int64_t nr, co
 
 /* ---- K-quants against Q8_K activations: one weight row at a time against T tokens ---- */
 
-/* The 8 six-bit scales and mins of a Q4_K/Q5_K block (ggml's packing) as two byte arrays. */
-LM_AI void k4_scales(const uint8_t *q, uint8_t *sc, uint8_t *m)
+/* The 8 six-bit scales and mins of a Q4_K/Q5_K block (ggml's 12-byte packing) as bytes:
+ * out[0..7] scales, out[8..15] mins. */
+LM_AI void k4_scales(const uint8_t *q, uint8_t out[16])
 {
-    for (int j = 0; j < 8; j++) lm__scale_min_k4(j, q, &sc[j], &m[j]);
+    uint32_t u[4];
+    memcpy(u, q, 12);
+    const uint32_t k1 = 0x3f3f3f3f, k2 = 0x0f0f0f0f, k3 = 0x03030303;
+    u[3] = ((u[2] >> 4) & k2) | (((u[1] >> 6) & k3) << 4);
+    const uint32_t mins_lo = u[1] & k1;
+    u[1] = (u[2] & k2) | (((u[0] >> 6) & k3) << 4);
+    u[2] = mins_lo;
+    u[0] &= k1;
+    memcpy(out, u, 16);
 }
 
 /* T tokens against one Q4_K row: y[t*ldy] = dot. */
@@ -380,36 +389,46 @@ LM_AI void q4_K_row(int T, int64_t nb, const struct lm__block_q4_K *w, const str
                     float *y, int64_t ldy)
 {
     const __m256i m4 = _mm256_set1_epi8(0x0F);
-    __m256 acc[4];
-    float accm[4] = {0};
-    for (int t = 0; t < T; t++) acc[t] = _mm256_setzero_ps();
+    __m256 acc[4], accm[4];
+    for (int t = 0; t < T; t++) acc[t] = accm[t] = _mm256_setzero_ps();
     for (int64_t i = 0; i < nb; i++) {
-        uint8_t sc[8], mn[8];
-        k4_scales(w[i].scales, sc, mn);
+        uint8_t sm[16];
+        k4_scales(w[i].scales, sm);
+        /* mins as 16-bit pairs for madd against the pair sums of bsums */
+        const __m128i mins16 = _mm_cvtepu8_epi16(_mm_loadl_epi64((const __m128i *)(sm + 8)));
         const float dw = f16_to_f32(w[i].d), dmw = f16_to_f32(w[i].dmin);
-        __m256i lo[4], hi[4];
+        __m256i lo[4], hi[4], sc[8];
         for (int j = 0; j < 4; j++) {
             const __m256i q = _mm256_loadu_si256((const __m256i *)(w[i].qs + 32 * j));
             lo[j] = _mm256_and_si256(q, m4);
             hi[j] = _mm256_and_si256(_mm256_srli_epi16(q, 4), m4);
         }
+        for (int j = 0; j < 8; j++) sc[j] = _mm256_set1_epi16(sm[j]);
         for (int t = 0; t < T; t++) {
             const struct lm__block_q8_K *xb = &x[t][i];
             __m256i sum = _mm256_setzero_si256();
             for (int j = 0; j < 4; j++) {
                 const __m256i y0 = _mm256_loadu_si256((const __m256i *)(xb->qs + 64 * j));
                 const __m256i y1 = _mm256_loadu_si256((const __m256i *)(xb->qs + 64 * j + 32));
-                const __m256i p0 = _mm256_madd_epi16(_mm256_maddubs_epi16(lo[j], y0), _mm256_set1_epi16(sc[2 * j]));
-                const __m256i p1 = _mm256_madd_epi16(_mm256_maddubs_epi16(hi[j], y1), _mm256_set1_epi16(sc[2 * j + 1]));
+                const __m256i p0 = _mm256_madd_epi16(_mm256_maddubs_epi16(lo[j], y0), sc[2 * j]);
+                const __m256i p1 = _mm256_madd_epi16(_mm256_maddubs_epi16(hi[j], y1), sc[2 * j + 1]);
                 sum = _mm256_add_epi32(sum, _mm256_add_epi32(p0, p1));
             }
-            int summ = 0;
-            for (int j = 0; j < 8; j++) summ += mn[j] * (xb->bsums[2 * j] + xb->bsums[2 * j + 1]);
+            /* sum over sub-blocks of mins[j] * (bsums[2j] + bsums[2j+1]) */
+            const __m128i b0 = _mm_loadu_si128((const __m128i *)xb->bsums);
+            const __m128i b1 = _mm_loadu_si128((const __m128i *)(xb->bsums + 8));
+            const __m128i pm = _mm_madd_epi16(mins16, _mm_hadd_epi16(b0, b1));
             acc[t] = _mm256_fmadd_ps(_mm256_set1_ps(dw * xb->d), _mm256_cvtepi32_ps(sum), acc[t]);
-            accm[t] += dmw * xb->d * (float)summ;
+            accm[t] = _mm256_fmadd_ps(_mm256_set1_ps(dmw * xb->d),
+                                      _mm256_castps128_ps256(_mm_cvtepi32_ps(pm)), accm[t]);
         }
     }
-    for (int t = 0; t < T; t++) y[t * ldy] = hsum_ps(acc[t]) - accm[t];
+    for (int t = 0; t < T; t++) {
+        const __m128 m = _mm256_castps256_ps128(accm[t]);
+        __m128 s = _mm_add_ps(m, _mm_movehl_ps(m, m));
+        s = _mm_add_ss(s, _mm_movehdup_ps(s));
+        y[t * ldy] = hsum_ps(acc[t]) - _mm_cvtss_f32(s);
+    }
 }
 
 /* T tokens against one Q6_K row. The 6-bit values are used unsigned (0..63) and the offset of
