@@ -134,8 +134,9 @@ if (synth(['--arch', 'bert', '--vocab-from', join(FIX, 'bert-uncased-vocab-tiny.
 const llmPort = await freePort()
 const ragPort = await freePort()
 const BASE = `http://127.0.0.1:${ragPort}`
-const llmd = start('llmd', 'llmd', ['-m', chatModel, '--host', '127.0.0.1', '--port', String(llmPort), '--alias', 'chat',
-  '-c', '2048', '-n', String(N_PREDICT), '-t', '1', '--chat-template', 'llama2'])
+const llmdArgs = ['-m', chatModel, '--host', '127.0.0.1', '--port', String(llmPort), '--alias', 'chat',
+  '-c', '2048', '-n', String(N_PREDICT), '-t', '1', '--chat-template', 'llama2']
+let llmd = start('llmd', 'llmd', llmdArgs)
 await sleep(300)
 if (llmd.exitCode !== null && /not implemented/.test(tail(llmd.logFile))) skip('llmd has no server yet')
 await waitHttp(`http://127.0.0.1:${llmPort}/health`, llmd, 30_000)
@@ -450,6 +451,17 @@ try {
   await input.fill('Still usable?')
   await input.press('Enter')
   await page.locator('.msg.assistant').last().and(page.locator('[data-state="error"]')).waitFor({ timeout: 30_000 })
+  // The LLM comes back: Try again asks the same question in place of the failed answer.
+  llmd = start('llmd2', 'llmd', llmdArgs)
+  await waitHttp(`http://127.0.0.1:${llmPort}/health`, llmd, 30_000)
+  const nMsgs = await page.locator('.msg').count()
+  await page.getByRole('button', { name: 'Try again' }).click()
+  await page.locator('.msg.assistant').last().and(page.locator('[data-state="streaming"], [data-state="done"]')).waitFor({ timeout: 30_000 })
+  assert.equal(await page.locator('.msg').count(), nMsgs, 'the retried answer replaces the failed one')
+  assert.equal(parsed('out').at(-1).content, 'Still usable?')
+  await input.press('Escape')
+  await page.locator('.msg.assistant').last().and(page.locator('[data-state="stopped"], [data-state="done"]')).waitFor({ timeout: 10_000 })
+  await page.getByText('The language model is not reachable', { exact: false }).waitFor({ state: 'detached', timeout: 15_000 })
 
   // -- hostile Markdown from the model stays inert (socket answered by the test: a real model
   //    cannot be made to write this) --

@@ -93,7 +93,7 @@ const Markdown = memo(function Markdown({ src, copyLabel, copiedLabel }: { src: 
   return <div className="md" ref={ref} dangerouslySetInnerHTML={{ __html: html }} />
 })
 
-function Message({ m }: { m: Msg }) {
+function Message({ m, onRetry }: { m: Msg; onRetry?: () => void }) {
   const t = useT()
   if (m.role === 'user')
     return (
@@ -124,7 +124,13 @@ function Message({ m }: { m: Msg }) {
             {t.errorPrefix}: {m.error || '?'}
           </div>
         )}
+        {onRetry && (
+          <button type="button" className="btn small retry" onClick={onRetry}>
+            {t.retry}
+          </button>
+        )}
         {m.sources && m.sources.length > 0 && <Sources items={m.sources} />}
+        {m.sources && m.sources.length === 0 && m.state === 'done' && <div className="no-sources">{t.noSources}</div>}
       </div>
     </article>
   )
@@ -258,7 +264,17 @@ export function ChatPage({ chat, health, visible }: { chat: Chat; health: Health
             )}
           </div>
         ) : (
-          chat.messages.map((m) => <Message key={m.id} m={m} />)
+          chat.messages.map((m, i) => (
+            <Message
+              key={m.id}
+              m={m}
+              onRetry={
+                i === chat.messages.length - 1 && (m.state === 'error' || m.state === 'interrupted') && chat.conn.kind === 'open'
+                  ? chat.retry
+                  : undefined
+              }
+            />
+          ))
         )}
       </div>
       <form className="composer" onSubmit={submit}>

@@ -70,10 +70,10 @@ function App() {
   useEffect(() => {
     if (page === 'knowledge') setSeenKnowledge(true)
   }, [page])
-  const errors = chat.messages.filter((m) => m.state === 'error').length
+  const finished = chat.messages.filter((m) => m.role === 'assistant' && m.state !== 'waiting' && m.state !== 'streaming').length
 
   // Server health (LLM reachable, store, embedder): checked when the socket (re)opens, when the
-  // chat page is shown and after each chat error, so a banner can say what is wrong.
+  // chat page is shown and after each answer ends, so a banner can say what is wrong (or no longer).
   useEffect(() => {
     if (chat.conn.kind !== 'open' || page !== 'chat') return
     let live = true
@@ -81,7 +81,7 @@ function App() {
     return () => {
       live = false
     }
-  }, [chat.conn.kind, page, errors])
+  }, [chat.conn.kind, page, finished])
 
   useEffect(() => {
     const onPop = () => setPage(pageFromPath(location.pathname))

@@ -21,6 +21,7 @@ export interface Chat {
   stopping: boolean
   notice: 'reconnected' | 'notConnected' | null
   send: (text: string) => boolean
+  retry: () => void
   stop: () => void
   reset: () => void
   reconnectNow: () => void
@@ -35,6 +36,8 @@ export function useChat(): Chat {
   const [stopping, setStopping] = useState(false)
   const [notice, setNotice] = useState<Chat['notice']>(null)
   const sock = useRef<ChatSocket | null>(null)
+  const msgsRef = useRef<Msg[]>([])
+  msgsRef.current = messages
   // The assistant message that server messages go to; null when no answer is in flight.
   const current = useRef<number | null>(null)
   // After a reset is sent, late messages of the old answer are dropped until reset_ok.
@@ -131,6 +134,23 @@ export function useChat(): Chat {
     return true
   }, [])
 
+  // Asks the last question again after a failed or interrupted answer, in place of that answer.
+  const retry = useCallback(() => {
+    const ms = msgsRef.current
+    const last = ms[ms.length - 1]
+    const q = ms[ms.length - 2]
+    if (current.current != null || !last || last.role !== 'assistant' || !q || q.role !== 'user') return
+    if (last.state !== 'error' && last.state !== 'interrupted') return
+    if (!sock.current?.send({ content: q.content })) {
+      setNotice('notConnected')
+      return
+    }
+    setNotice(null)
+    const aid = nextId++
+    current.current = aid
+    setMessages((cur) => [...cur.slice(0, -1), { id: aid, role: 'assistant', content: '', state: 'waiting' }])
+  }, [])
+
   const stop = useCallback(() => {
     const id = current.current
     if (id == null) return
@@ -159,5 +179,5 @@ export function useChat(): Chat {
   const reconnectNow = useCallback(() => sock.current?.reconnectNow(), [])
 
   const busy = messages.some((m) => m.state === 'waiting' || m.state === 'streaming')
-  return { messages, conn, busy, stopping, notice, send, stop, reset, reconnectNow }
+  return { messages, conn, busy, stopping, notice, send, retry, stop, reset, reconnectNow }
 }
