@@ -139,7 +139,7 @@ export async function ragdEnv(llmBaseUrl, extra = {}) {
   return {
     port,
     env: {
-      HOST: '127.0.0.1', PORT: String(port), EMBEDDING_MODEL: emb, DATABASE_URL: 'sqlite:' + path.join(TMP, 'ragd.db'),
+      HOST: '127.0.0.1', PORT: String(port), EMBEDDING_MODEL: emb, DATABASE_URL: process.env.LM_TEST_DATABASE_URL || 'sqlite:' + path.join(TMP, 'ragd.db'),
       LLM_BASE_URL: llmBaseUrl, LLM_API_KEY: 'sk-test', LLM_MODEL: 'tiny', RAGD_THREADS: '1',
       ...extra,
     },
