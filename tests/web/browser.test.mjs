@@ -468,6 +468,14 @@ try {
   // A browser whose language is Chinese gets the Chinese page without choosing it.
   const zhContext = await browser.newContext({ viewport: { width: 1280, height: 860 }, locale: 'zh-CN' })
   zhContext.setDefaultTimeout(15_000)
+  // The page also runs under a strict Content-Security-Policy (no inline script or style, no
+  // foreign hosts), so a server or proxy may send one: violations would show as console errors.
+  const CSP = "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; connect-src 'self'; " +
+    "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
+  await zhContext.route((u) => ['/', '/knowledge'].includes(u.pathname), async (route) => {
+    const resp = await route.fetch()
+    await route.fulfill({ response: resp, headers: { ...resp.headers(), 'content-security-policy': CSP } })
+  })
   const evil = await zhContext.newPage()
   evil.on('pageerror', (e) => consoleErrors.push(`pageerror: ${e.message}`))
   evil.on('console', (m) => m.type() === 'error' && consoleErrors.push(m.text()))
