@@ -70,6 +70,10 @@ struct lm_ctx_params {
     int n_seq;               /* independent sequences (server slots); 0 = 1 */
     int n_batch;             /* max tokens per lm_ctx_decode call; 0 = 512 */
     int n_threads;           /* compute threads; 0 = number of cores */
+    bool flash_attn;         /* attention numerics of llama.cpp's flash-attention path (its CPU
+                              * default, "auto"): online softmax with the V sum kept in f16.
+                              * false: its classic path (probabilities rounded to f16). Same
+                              * speed here; only the last bits differ. */
 };
 
 /* New context over m (m must outlive it). Free with lm_ctx_free. */

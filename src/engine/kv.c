@@ -86,15 +86,45 @@ struct attn_job {
     const struct lm__attn *a;
 };
 
+/* One (token, head) the way ggml's CPU flash attention computes it with an f16 V cache:
+ * online softmax, the weighted V sum kept in f16 and rounded after every fused multiply-add. */
+static void attn_flash_one(const struct lm__attn *a, const uint16_t *kb, const uint16_t *vb, const float *q16, int n,
+                           uint16_t *acc, float *o)
+{
+    const struct lm__kv *kv = a->kv;
+    float S = 0, M = -INFINITY;
+    for (int d = 0; d < kv->hd_v; d++) acc[d] = 0;
+    for (int j = 0; j < n; j++) {
+        float s = dot_f16(kb + (size_t)j * (size_t)kv->hd_k, q16, kv->hd_k) * a->scale;
+        if (a->softcap > 0) s = a->softcap * tanhf(s / a->softcap);
+        float ms = 1.0f, vs = 1.0f;
+        if (s > M) {
+            const float Mold = M;
+            M = s;
+            ms = expf(Mold - M);
+            for (int d = 0; d < kv->hd_v; d++) acc[d] = lm_f32_to_f16(lm_f16_to_f32(acc[d]) * ms);
+        } else {
+            vs = expf(s - M);
+        }
+        for (int d = 0; d < kv->hd_v; d++)
+            acc[d] = lm_f32_to_f16(fmaf(lm_f16_to_f32(vb[(size_t)d * (size_t)kv->n_ctx + (size_t)j]), vs,
+                                        lm_f16_to_f32(acc[d])));
+        S = S * ms + vs;
+    }
+    const float inv = S > 0 ? 1.0f / S : 0.0f;
+    for (int d = 0; d < kv->hd_v; d++) o[d] = lm_f16_to_f32(acc[d]) * inv;
+}
+
 /* Worker: (token, head) pairs ith, ith + nth, ... Scores = K q and out = V^T p are computed
  * with q and p rounded to f16 first, which is what llama.cpp's f16 matrix products do. */
 static void attn_worker(void *arg, int ith, int nth)
 {
     const struct lm__attn *a = ((struct attn_job *)arg)->a;
     const struct lm__kv *kv = a->kv;
-    float *sc = malloc(((size_t)kv->n_ctx + (size_t)kv->hd_k) * sizeof *sc);
+    float *sc = malloc(((size_t)kv->n_ctx + (size_t)kv->hd_k + (size_t)kv->hd_v) * sizeof *sc);
     if (!sc) return;  /* cannot happen in practice; leaves out unchanged rather than crash */
     float *q16 = sc + kv->n_ctx;
+    uint16_t *acc = (uint16_t *)(q16 + kv->hd_k);
     const int group = a->n_head / kv->n_head_kv;
     const int n_items = a->n_tok * a->n_head;
     for (int it = ith; it < n_items; it += nth) {
@@ -105,6 +135,12 @@ static void attn_worker(void *arg, int ith, int nth)
         const int n = pos + 1 - j0;
         round_f16(q16, a->q + ((size_t)t * (size_t)a->n_head + (size_t)h) * (size_t)kv->hd_k, kv->hd_k);
         const uint16_t *kb = kv->k + block(kv, a->il, seq, hk, kv->hd_k) + (size_t)j0 * (size_t)kv->hd_k;
+        float *o = a->out + ((size_t)t * (size_t)a->n_head + (size_t)h) * (size_t)kv->hd_v;
+        const uint16_t *vb = kv->v + block(kv, a->il, seq, hk, kv->hd_v) + (size_t)j0;
+        if (a->flash) {
+            attn_flash_one(a, kb, vb, q16, n, acc, o);
+            continue;
+        }
         for (int j = 0; j < n; j++) {
             float s = dot_f16(kb + (size_t)j * (size_t)kv->hd_k, q16, kv->hd_k) * a->scale;
             if (a->softcap > 0) s = a->softcap * tanhf(s / a->softcap);
@@ -112,8 +148,6 @@ static void attn_worker(void *arg, int ith, int nth)
         }
         lm__softmax(sc, n);
         round_f16(sc, sc, n);
-        float *o = a->out + ((size_t)t * (size_t)a->n_head + (size_t)h) * (size_t)kv->hd_v;
-        const uint16_t *vb = kv->v + block(kv, a->il, seq, hk, kv->hd_v) + (size_t)j0;
         for (int d = 0; d < kv->hd_v; d++) o[d] = dot_f16(vb + (size_t)d * (size_t)kv->n_ctx, sc, n);
     }
     free(sc);

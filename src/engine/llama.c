@@ -193,7 +193,8 @@ static int llama_forward(struct lm_ctx *c, const struct lm__ubatch *ub, float *l
             for (int h = 0; h < l->n_head_kv; h++) lm__rope_apply(s->k + (size_t)t * nkv + (size_t)h * hd, s->rope, l->n_rot, l->neox);
             lm__kv_store(&s->kv, il, ub->seq[t], ub->pos[t], s->k + (size_t)t * nkv, s->v + (size_t)t * nkv);
         }
-        struct lm__attn a = {&s->kv, il, n, l->n_head, ub->pos, ub->seq, s->q, s->att, 1.0f / sqrtf((float)hd), 0, 0};
+        struct lm__attn a = {&s->kv, il, n, l->n_head, ub->pos, ub->seq, s->q, s->att, 1.0f / sqrtf((float)hd), 0, 0,
+                             c->flash_attn};
         lm__attention(pool, &a);
         lm_matmul(pool, y->wo.type, y->wo.data, ne, nq, s->att, n, s->tmp);
         lm__add(s->x, s->tmp, (int64_t)n * ne);

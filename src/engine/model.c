@@ -391,6 +391,7 @@ int lm_ctx_init(struct lm_model *m, const struct lm_ctx_params *params, struct l
     c->n_seq = p.n_seq;
     c->n_batch = p.n_batch;
     c->n_threads = p.n_threads;
+    c->flash_attn = p.flash_attn;
     c->seq_len = calloc((size_t)p.n_seq, sizeof *c->seq_len);
     c->pool = lm_pool_new(p.n_threads);
     if (!c->seq_len || !c->pool) {

@@ -85,6 +85,7 @@ struct lm_model {
 struct lm_ctx {
     struct lm_model *m;
     int n_ctx, n_seq, n_batch, n_threads;
+    bool flash_attn;
     struct lm_pool *pool;
     int32_t *seq_len;                 /* n_seq: tokens cached per sequence */
     float *logits;                    /* n_logits_cap x n_vocab, rows of the last decode */
@@ -162,6 +163,7 @@ struct lm__attn {
     float *out;
     float scale, softcap;
     int window;
+    bool flash;               /* llama.cpp's flash-attention numerics (online softmax, f16 sums) */
 };
 void lm__attention(struct lm_pool *pool, const struct lm__attn *a);
 

@@ -88,7 +88,7 @@ static char failed[2048];
     snprintf(failed + strlen(failed), sizeof failed - strlen(failed), " %s", name); goto out; } while (0)
 
 /* Runs one golden model; returns the number of steps compared. */
-static int run_model(const cJSON *mj)
+static int run_model(const cJSON *mj, bool flash)
 {
     const char *name = cJSON_GetObjectItem(mj, "name")->valuestring;
     const cJSON *fixture = cJSON_GetObjectItem(mj, "fixture");
@@ -105,7 +105,7 @@ static int run_model(const cJSON *mj)
     struct lm_error err = {0};
     if (lm_model_load(path, NULL, &m, &err) < 0) LM_FAIL_("%s: %s", name, err.msg);
     struct lm_ctx *c;
-    ASSERT_OK(lm_ctx_init(m, &(struct lm_ctx_params){.n_ctx = 256, .n_threads = 1}, &c, &err));
+    ASSERT_OK(lm_ctx_init(m, &(struct lm_ctx_params){.n_ctx = 256, .n_threads = 1, .flash_attn = flash}, &c, &err));
     const int n_vocab = lm_model_info(m)->n_vocab;
     const char *ft = lm_model_info(m)->ftype;
     const double tol = !strcmp(ft, "F32") || !strcmp(ft, "F16") || !strcmp(ft, "BF16") ? LOGIT_TOL_FLOAT : LOGIT_TOL_QUANT;
@@ -144,7 +144,7 @@ static int run_model(const cJSON *mj)
         toks[0] = want;
         b.n = 1;
     }
-    printf("%-22s %2d tokens identical, max logit deviation %.4f\n", name, compared, max_dev);
+    printf("%s%-22s %2d tokens identical, max logit deviation %.4f\n", flash ? "fa " : "", name, compared, max_dev);
     total_compared += compared;
     total_models++;
 out:
@@ -153,23 +153,32 @@ out:
     return compared;
 }
 
-int main(void)
+/* Runs every model of one golden file; false when the file is absent. */
+static bool run_file(const char *file)
 {
     char path[4096];
-    snprintf(path, sizeof path, "%s/tests/parity/model_goldens.json", lm_test_env("LM_ROOT", "."));
+    snprintf(path, sizeof path, "%s/tests/parity/%s", lm_test_env("LM_ROOT", "."), file);
     char *text = read_all(path);
-    if (!text) LM_FAIL_("cannot read %s", path);
+    if (!text) return false;
     cJSON *j = cJSON_Parse(text);
     ASSERT(j);
+    bool flash = cJSON_IsTrue(cJSON_GetObjectItem(j, "flash_attention"));
+    const cJSON *mj;
+    cJSON_ArrayForEach(mj, cJSON_GetObjectItem(j, "models")) run_model(mj, flash);
+    cJSON_Delete(j);
+    free(text);
+    return true;
+}
+
+int main(void)
+{
     FILE *fx = fopen(lm_test_fixture("llama-2-tiny-random.gguf"), "rb");
     if (!fx) { printf("SKIP: fixtures absent\n"); return 77; }
     fclose(fx);
-    const cJSON *mj;
-    cJSON_ArrayForEach(mj, cJSON_GetObjectItem(j, "models")) run_model(mj);
-    printf("parity: %d models, %d greedy tokens identical to llama.cpp\n", total_models, total_compared);
+    if (!run_file("model_goldens.json")) LM_FAIL_("cannot read tests/parity/model_goldens.json");
+    run_file("model_goldens_fa.json");  /* llama.cpp with flash attention (its CPU default) */
+    printf("parity: %d model runs, %d greedy tokens identical to llama.cpp\n", total_models, total_compared);
     if (n_failed) LM_FAIL_("%d models differ from llama.cpp:%s", n_failed, failed);
     ASSERT(total_models >= 16);
-    cJSON_Delete(j);
-    free(text);
     return 0;
 }

@@ -8,7 +8,8 @@
 //
 // A synth argument "@FIXTURES/x" names a shared fixture. `node gen-model-goldens.mjs a,b`
 // regenerates only the models named (the others are kept from the existing file).
-// GOLDEN_FLASH_ATTENTION=1 GOLDEN_OUT=file writes goldens with flash attention on instead.
+// GOLDEN_FLASH_ATTENTION=1 writes tests/parity/model_goldens_fa.json with flash attention on
+// (llama.cpp's CPU default); GOLDEN_OUT overrides the output file.
 // Env: LM_FIXTURES (default ../shared/fixtures), GGUF_SYNTH (default build/rel/bin/gguf-synth).
 // Token ids are used directly (no tokenizer involved). Flash attention is off, the KV cache
 // f16 (llama.cpp's default type), one sequence, 2 threads.
@@ -22,8 +23,8 @@ import { getLlama, LlamaLogLevel } from "node-llama-cpp";
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const fixtures = process.env.LM_FIXTURES || path.join(root, "../shared/fixtures");
 const synth = process.env.GGUF_SYNTH || path.join(root, "build/rel/bin/gguf-synth");
-const out = process.env.GOLDEN_OUT || path.join(root, "tests/parity/model_goldens.json");
 const flash = process.env.GOLDEN_FLASH_ATTENTION === "1";  // llama.cpp's "auto" picks it on CPU
+const out = process.env.GOLDEN_OUT || path.join(root, `tests/parity/model_goldens${flash ? "_fa" : ""}.json`);
 const N_GEN = 32, N_TOP = 8;
 
 // The models: synth = gguf-synth arguments (the test regenerates them the same way).
@@ -58,7 +59,7 @@ const only = process.argv[2] ? process.argv[2].split(",") : null;
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "lm-goldens-"));
 const llama = await getLlama({ gpu: false, build: "never", logLevel: LlamaLogLevel.error });
 const old = fs.existsSync(out) ? JSON.parse(fs.readFileSync(out, "utf8")) : { models: [] };
-const result = { generator: `node-llama-cpp@3.21.1 (llama.cpp), flash attention ${flash ? "on" : "off"}, f16 KV cache`, n_gen: N_GEN, models: [] };
+const result = { generator: `node-llama-cpp@3.21.1 (llama.cpp), flash attention ${flash ? "on" : "off"}, f16 KV cache`, flash_attention: flash, n_gen: N_GEN, models: [] };
 
 for (const spec of models) {
   if (only && !only.includes(spec.name)) {

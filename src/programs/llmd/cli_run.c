@@ -21,14 +21,14 @@ static int usage(const char *why)
     fprintf(stderr,
             "usage: llmd run -m MODEL -p PROMPT [-n N] [--temp T] [--seed S] [--top-k K] [--top-p P]\n"
             "                [--min-p P] [--repeat-penalty X] [--print-ids] [--special] [--chat]\n"
-            "                [--chat-template NAME] [-t THREADS] [-c CTX]\n");
+            "                [--chat-template NAME] [-t THREADS] [-c CTX] [--flash-attn]\n");
     return 2;
 }
 
 struct run_opts {
     const char *model, *prompt, *chat_template;
     int n_predict, n_threads, n_ctx;
-    bool print_ids, special, chat;
+    bool print_ids, special, chat, flash_attn;
     struct lm_sampler_params sp;
 };
 
@@ -53,6 +53,7 @@ static int parse(int argc, char **argv, struct run_opts *o)
         if (!strcmp(a, "--print-ids")) { o->print_ids = true; continue; }
         if (!strcmp(a, "--special")) { o->special = true; continue; }
         if (!strcmp(a, "--chat")) { o->chat = true; continue; }
+        if (!strcmp(a, "-fa") || !strcmp(a, "--flash-attn")) { o->flash_attn = true; continue; }
         if (!v) return usage("missing value or unknown option");
         i++;
         if (!strcmp(a, "-m") || !strcmp(a, "--model")) o->model = v;
@@ -127,7 +128,7 @@ static int generate(const struct run_opts *o, struct lm_model *m, const int32_t 
     }
     struct lm_ctx *c = NULL;
     struct lm_sampler *s = NULL;
-    if (lm_ctx_init(m, &(struct lm_ctx_params){.n_ctx = n_ctx, .n_threads = o->n_threads}, &c, &err) < 0 ||
+    if (lm_ctx_init(m, &(struct lm_ctx_params){.n_ctx = n_ctx, .n_threads = o->n_threads, .flash_attn = o->flash_attn}, &c, &err) < 0 ||
         lm_sampler_init(&o->sp, info->n_vocab, &s, &err) < 0) {
         fprintf(stderr, "llmd run: %s\n", err.msg);
         lm_ctx_free(c);
