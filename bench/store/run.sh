@@ -13,7 +13,7 @@ TMPD=$(mktemp -d /tmp/storebench.XXXXXX)
 trap 'rm -rf "$TMPD"' EXIT
 echo "machine: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(nproc) cores, SQLite $(sqlite3 --version 2>/dev/null | cut -d' ' -f1)"
 echo
-echo "Wall time, with CPU time of the calling thread in parentheses (the machine is shared)."
+echo "Wall time, with the process CPU time in parentheses (the machine is shared)."
 echo
 echo "| chunks | ingest chunks/s, embeddings given (per CPU s) | cold open | exact vector top-10 p50 ms (CPU) | p95 ms | keyword top-10 p50 ms (CPU) | p95 ms |"
 echo "|---|---|---|---|---|---|---|"
