@@ -1,7 +1,21 @@
 // Load generator for llmd: N concurrent streamed chat completions (greedy, fixed length),
 // repeated R rounds; prints one JSON line with the aggregate generation rate.
 //   node bench/serve/load.mjs BASE_URL N MAX_TOKENS ROUNDS
+//   node bench/serve/load.mjs BASE_URL --ids N     the prompt token ids of round 0 (for the peer)
 const [base, nStr, maxStr, roundsStr] = process.argv.slice(2);
+const message = (i) => [{ role: 'user', content: `Write a story number ${i} about a lighthouse keeper.` }];
+
+if (nStr === '--ids') {
+  const out = [];
+  for (let i = 0; i < Number(maxStr); i++) {
+    const post = async (route, body) => (await fetch(`${base}${route}`, { method: 'POST', body: JSON.stringify(body) })).json();
+    const { prompt } = await post('/apply-template', { messages: message(i) });
+    const { tokens } = await post('/tokenize', { content: prompt, add_special: true, parse_special: true });
+    out.push(tokens);
+  }
+  console.log(JSON.stringify(out));
+  process.exit(0);
+}
 const n = Number(nStr || 1), maxTokens = Number(maxStr || 64), rounds = Number(roundsStr || 1);
 
 // One streamed request; returns completion tokens and the time to its first content chunk.
@@ -11,7 +25,7 @@ async function one(i) {
     method: 'POST',
     headers: { 'Content-Type': 'application/json' },
     body: JSON.stringify({
-      messages: [{ role: 'user', content: `Write a story number ${i} about a lighthouse keeper.` }],
+      messages: message(i),
       max_tokens: maxTokens, temperature: 0, stream: true, stream_options: { include_usage: true },
       ignore_eos: true,
     }),

@@ -50,7 +50,24 @@ for n in 1 2 4; do
   R[$n]=$(node bench/serve/load.mjs "$BASE" "$n" "$TOKENS" "$ROUNDS")
   echo "streams=$n ${R[$n]}"
 done
+node bench/serve/load.mjs "$BASE" --ids 4 >"$WORK/ids.json"
+kill $PID; wait $PID 2>/dev/null || true
+
+# the peer: llama.cpp through node-llama-cpp (the engine benchmark's pinned install)
+declare -A P
+PEER=bench/engine/node_modules/node-llama-cpp
+if [ ! -d "$PEER" ]; then
+  (cd bench/engine && npm install --no-audit --no-fund --loglevel=error) >&2 || true
+fi
+for n in 1 2 4; do
+  if [ -d "$PEER" ]; then
+    P[$n]=$(node bench/serve/peer.mjs "$MODEL" "$THREADS" "$WORK/ids.json" "$n" "$TOKENS" 2>/dev/null | tail -1 || true)
+    echo "peer streams=$n ${P[$n]}"
+  fi
+  P[$n]=${P[$n]:-"{}"}
+done
 field() { echo "$1" | sed -n "s/.*\"$2\":\([0-9.]*\).*/\1/p"; }
+ratio() { python3 -c "import sys; a,b=sys.argv[1:]; print(f'{float(a)/float(b):.2f}' if a and b and float(b)>0 else '–')" "$1" "$2"; }
 
 CPU=$(lscpu | sed -n 's/^Model name: *//p' | head -1)
 SECTION=$(cat <<MD
@@ -62,16 +79,18 @@ Model: gguf-synth \`$SHAPE\` llama shape, Q4_0, random weights (Llama 2 vocabula
 Server: \`llmd -m MODEL -np 4 -c 512 -t $THREADS\`; client: \`node bench/serve/load.mjs\`, $TOKENS tokens per
 stream (greedy, ignore_eos), $ROUNDS rounds. Command: \`bench/serve/run.sh\`.
 
-| concurrent streams | aggregate tok/s | per-stream tok/s | median time to first token (ms) |
-|---:|---:|---:|---:|
-| 1 | $(field "${R[1]}" tok_per_s) | $(field "${R[1]}" per_stream_tok_per_s) | $(field "${R[1]}" ttft_ms_median) |
-| 2 | $(field "${R[2]}" tok_per_s) | $(field "${R[2]}" per_stream_tok_per_s) | $(field "${R[2]}" ttft_ms_median) |
-| 4 | $(field "${R[4]}" tok_per_s) | $(field "${R[4]}" per_stream_tok_per_s) | $(field "${R[4]}" ttft_ms_median) |
+| concurrent streams | llmd aggregate tok/s | llmd per-stream tok/s | llmd median TTFT (ms) | peer aggregate tok/s | llmd / peer |
+|---:|---:|---:|---:|---:|---:|
+| 1 | $(field "${R[1]}" tok_per_s) | $(field "${R[1]}" per_stream_tok_per_s) | $(field "${R[1]}" ttft_ms_median) | $(field "${P[1]}" tok_per_s) | $(ratio "$(field "${R[1]}" tok_per_s)" "$(field "${P[1]}" tok_per_s)") |
+| 2 | $(field "${R[2]}" tok_per_s) | $(field "${R[2]}" per_stream_tok_per_s) | $(field "${R[2]}" ttft_ms_median) | $(field "${P[2]}" tok_per_s) | $(ratio "$(field "${R[2]}" tok_per_s)" "$(field "${P[2]}" tok_per_s)") |
+| 4 | $(field "${R[4]}" tok_per_s) | $(field "${R[4]}" per_stream_tok_per_s) | $(field "${R[4]}" ttft_ms_median) | $(field "${P[4]}" tok_per_s) | $(ratio "$(field "${R[4]}" tok_per_s)" "$(field "${P[4]}" tok_per_s)") |
 
-All streams of a step are decoded in one batched forward pass, so the weights are read once per
-step for every stream: aggregate throughput grows with the number of streams while each stream
-slows down less than proportionally. No peer server was run for this table (llama.cpp's
-llama-server is not installed on this machine).
+Aggregate tok/s = generated tokens of all streams / wall time from the first request to the last
+token (prompt processing included). All streams of a step are decoded in one batched forward pass,
+so the weights are read once per step for every stream. Peer: llama.cpp through node-llama-cpp
+3.21.1 (\`bench/serve/peer.mjs\`), one context with N sequences decoded together, same model,
+threads, prompt token ids and length, in-process (no HTTP, so an upper bound for a server). On this
+shared 2-core machine other processes disturb the numbers; the load average above says how much.
 <!-- serve:end -->
 MD
 )
