@@ -8,4 +8,5 @@ fail=0
 run() { echo "== $*"; "$@" || { echo "benchmark failed: $*" >&2; fail=1; }; }
 
 run bench/engine/run.sh
+run bench/serve/run.sh
 exit $fail
