@@ -17,7 +17,8 @@ SHAPE=${SERVE_SHAPE:-1.1b}
 TOKENS=${SERVE_TOKENS:-64}
 ROUNDS=${SERVE_ROUNDS:-2}
 THREADS=${SERVE_THREADS:-$(nproc)}
-WORK=${SERVE_WORK:-$(mktemp -d /tmp/llmd-bench.XXXXXX)}
+WORK=${SERVE_WORK:-$ROOT/build/bench-serve}
+mkdir -p "$WORK"
 MODEL=$WORK/serve-$SHAPE.gguf
 
 [ -x "$BIN/llmd" ] && [ -x "$BIN/gguf-synth" ] || { echo "build first: make" >&2; exit 1; }
