@@ -165,6 +165,7 @@ static int init_schema(struct lm__sq_store *s, const struct lm_store_open_params
     if (!rc) rc = meta_get(db, "embedding_model", model, sizeof model, err);
     if (!rc) rc = meta_get(db, "embedding_dim", dimtxt, sizeof dimtxt, err);
     if (!rc) {
+        /* a NULL or empty model name (tools such as `ragd reindex`) neither records nor checks one */
         const char *want = p->model_name ? p->model_name : "";
         int have_dim = dimtxt[0] ? atoi(dimtxt) : 0;
         if (!dimtxt[0]) {
@@ -173,11 +174,11 @@ static int init_schema(struct lm__sq_store *s, const struct lm_store_open_params
             } else {
                 char d[32];
                 snprintf(d, sizeof d, "%d", p->dim);
-                rc = meta_set(db, "embedding_model", want, err);
-                if (!rc) rc = meta_set(db, "embedding_dim", d, err);
+                rc = meta_set(db, "embedding_dim", d, err);
+                if (!rc && *want) rc = meta_set(db, "embedding_model", want, err);
                 s->base.dim = p->dim;
             }
-        } else if ((p->dim > 0 && have_dim != p->dim) || (p->model_name && strcmp(model, want) != 0)) {
+        } else if ((p->dim > 0 && have_dim != p->dim) || (*want && model[0] && strcmp(model, want) != 0)) {
             rc = lm_error_set(err, LM_EINVAL,
                               "store %s holds embeddings of model \"%s\" (dim %d) but this run uses \"%s\" (dim %d);"
                               " re-index: point DATABASE_URL at a new file (or delete this one) and ingest the"
@@ -185,6 +186,7 @@ static int init_schema(struct lm__sq_store *s, const struct lm_store_open_params
                               s->path, model, have_dim, want, p->dim);
         } else {
             s->base.dim = have_dim;
+            if (*want && !model[0]) rc = meta_set(db, "embedding_model", want, err);
         }
     }
     if (!rc) rc = exec1(db, "COMMIT", err);

@@ -244,6 +244,20 @@ static void test_urls(void)
     p.url = "sqlite::memory:";
     p.dim = 0;
     ASSERT_EQ(lm_store_open(&p, &s, &err), LM_EINVAL); /* a new store needs a dimension */
+    /* a tool that opens without a model name (ragd reindex) records none; the first real open does */
+    char murl[4300];
+    snprintf(murl, sizeof murl, "sqlite:%.4000s", lm_test_tmp("nomodel.db"));
+    struct lm_store_open_params np = {.url = murl, .dim = 4};
+    ASSERT_OK(lm_store_open(&np, &s, &err));
+    lm_store_close(s);
+    np.model_name = "real-model";
+    ASSERT_OK(lm_store_open(&np, &s, &err));
+    lm_store_close(s);
+    np.model_name = "other-model";
+    ASSERT_EQ(lm_store_open(&np, &s, &err), LM_EINVAL);
+    np.model_name = NULL;
+    ASSERT_OK(lm_store_open(&np, &s, &err)); /* no name: no check */
+    lm_store_close(s);
     char *report = NULL;
     ASSERT_OK(lm_store_migrate("sqlite:x.db", "status", 4, &report, &err));
     ASSERT(report && strstr(report, "sqlite"));
