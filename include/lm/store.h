@@ -23,7 +23,7 @@ struct lm_store;
 
 struct lm_store_open_params {
     const char *url;          /* "sqlite:data/ragd.db", "sqlite::memory:", "postgres://..." */
-    const char *model_name;   /* embedding model id recorded in the store */
+    const char *model_name;   /* embedding model id recorded in the store (NULL: not checked, for tools) */
     int dim;                  /* embedding dimension */
     bool migrate;             /* apply pending migrations at open (default path: true);
                                  RAG_AUTO_MIGRATE=0 in the environment turns it off */
