@@ -268,6 +268,15 @@ static int eog_add(struct lm_tokenizer *t, int32_t id)
     return 0;
 }
 
+static void eog_remove(struct lm_tokenizer *t, int32_t id)
+{
+    for (int i = 0; i < t->n_eog; i++) {
+        if (t->eog[i] != id) continue;
+        t->eog[i] = t->eog[--t->n_eog];
+        return;
+    }
+}
+
 static int cmp_i32(const void *a, const void *b)
 {
     int32_t x = *(const int32_t *)a, y = *(const int32_t *)b;
@@ -409,6 +418,19 @@ static int fixup_specials(struct lm_tokenizer *t)
         if (id >= 0) t->attr[id] = LM__ATTR_USER_DEFINED;
     }
     if ((rc = eog_add(t, t->eos)) < 0 || (rc = eog_add(t, t->eot)) < 0 || (rc = eog_add(t, t->eom)) < 0) return rc;
+    /* gpt-oss / solar-open: <|end|> ends a message, not the generation, when <|return|> and
+     * <|call|> (or <|calls|> and <|flush|>) exist; gemma4: </s> is not an end token there */
+    int32_t end = find_c(t, "<|end|>"), ret = find_c(t, "<|return|>"), call = find_c(t, "<|call|>"),
+            calls = find_c(t, "<|calls|>"), flush = find_c(t, "<|flush|>"), tool_resp = find_c(t, "<|tool_response>"),
+            eos_s = find_c(t, "</s>");
+    if (end >= 0 && ((ret >= 0 && (call >= 0 || calls >= 0)) || ((call >= 0 || calls >= 0) && flush >= 0))) {
+        eog_remove(t, end);
+        t->attr[end] = LM__ATTR_USER_DEFINED;
+    }
+    if (tool_resp >= 0 && eos_s >= 0) {
+        eog_remove(t, eos_s);
+        t->attr[eos_s] = LM__ATTR_NORMAL;
+    }
     if (t->n_eog > 1) qsort(t->eog, (size_t)t->n_eog, sizeof *t->eog, cmp_i32);
 
     /* the special-token cache: longest text first */
