@@ -2,7 +2,11 @@
  *
  * Kinds (tokenizer.ggml.model): "llama" (SentencePiece-style, scores, byte fallback),
  * "gpt2" (byte-level BPE with merges and a pre-tokenizer regex chosen by tokenizer.ggml.pre),
- * "bert" (WordPiece). Behaviour matches llama.cpp's for the same GGUF.
+ * "bert" (WordPiece). Behaviour matches llama.cpp's for the same GGUF (ids, detokenised text,
+ * BOS/EOS/CLS/SEP, end-of-generation set); tests/parity/tok_golden_*.json hold llama.cpp's
+ * output for 33 vocabulary/pre-tokenizer combinations. Other kinds ("t5" UGM, "rwkv", ...) and
+ * pre-tokenizers llama.cpp implements by hand (kimi-k2, afmoe, superbpe, gemma4) give
+ * LM_ENOTSUP.
  *
  * A tokenizer is immutable after creation and safe to use from many threads.
  */
@@ -45,8 +49,8 @@ void lm_tokenizer_spec_init(struct lm_tokenizer_spec *s);
 int lm_tokenizer_from_spec(const struct lm_tokenizer_spec *s, struct lm_tokenizer **out,
                            struct lm_error *err);
 /* Fills s from g's tokenizer.* keys (to inspect or change them before lm_tokenizer_from_spec).
- * model/pre and the arrays are allocated, token and merge strings borrow from g: free with
- * lm_tokenizer_spec_free before closing g. */
+ * model/pre/name/arch and the arrays are allocated, token and merge strings borrow from g: free
+ * with lm_tokenizer_spec_free before closing g. */
 int lm_tokenizer_spec_from_gguf(const struct lm_gguf *g, struct lm_tokenizer_spec *s,
                                 struct lm_error *err);
 void lm_tokenizer_spec_free(struct lm_tokenizer_spec *s);
@@ -70,7 +74,8 @@ bool lm_tokenizer_is_eog(const struct lm_tokenizer *t, int32_t id);
 
 /* Tokenises text[0..len). add_special adds what the model adds (BOS when add_bos_token,
  * [CLS]/[SEP] for bert, EOS when add_eos_token). parse_special recognises special/control
- * token strings (e.g. "<|im_start|>") in the text; otherwise they are plain text.
+ * token strings (e.g. "<|im_start|>") in the text; otherwise they are plain text. User-defined
+ * tokens (token type 4) are always recognised, as in llama.cpp. Texts over 2 GiB: LM_ETOOBIG.
  * On success *out is a new array of *n ids (malloc; caller frees). Invalid UTF-8 is handled
  * as llama.cpp does (never an error, never a crash). */
 int lm_tokenize(const struct lm_tokenizer *t, const char *text, size_t len, bool add_special,
