@@ -429,14 +429,20 @@ export function KnowledgePage({ visible }: { visible: boolean }) {
       .finally(() => n === seq.current && setLoading(false))
   }, [])
 
-  // Fresh list each time the page is shown (the chat may have run for a while).
+  const headRef = useRef<HTMLHeadingElement>(null)
+  // Fresh list each time the page is shown (the chat may have run for a while); focus moves to the
+  // page's heading so keyboard and screen-reader users start at the top of the new page.
   useEffect(() => {
-    if (visible) reload()
+    if (!visible) return
+    reload()
+    if (document.activeElement && document.activeElement !== document.body) headRef.current?.focus()
   }, [visible, reload])
 
   return (
     <section className="knowledge" aria-labelledby="k-h" hidden={!visible}>
-      <h1 id="k-h">{t.kTitle}</h1>
+      <h1 id="k-h" ref={headRef} tabIndex={-1}>
+        {t.kTitle}
+      </h1>
       <div className="grid">
         <UploadBox onAdded={reload} />
         <PasteBox onAdded={reload} />
