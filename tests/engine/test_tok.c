@@ -230,6 +230,32 @@ static void test_wpm(void)
     lm_tokenizer_free(t);
 }
 
+/* llama.cpp's end-of-generation exceptions: with <|return|> and <|call|> present, <|end|> only
+ * ends a message (user-defined, not EOG); <|eot_id|>-style texts become control + EOG. */
+static void test_eog(void)
+{
+    static const char *toks[] = {"a", "b", "<|end|>", "<|return|>", "<|call|>", "<|eot_id|>", "<|start|>"};
+    static const int32_t types[] = {1, 1, 3, 3, 3, 1, 3};
+    static const char *merges[] = {"a b"};
+    struct lm_tokenizer *t = build("gpt2", "gpt-2", toks, NULL, types, 7, merges, 1);
+    ASSERT(!lm_tokenizer_is_eog(t, 2));
+    ASSERT(lm_tokenizer_is_eog(t, 3) && lm_tokenizer_is_eog(t, 4) && lm_tokenizer_is_eog(t, 5));
+    ASSERT(!lm_tokenizer_is_eog(t, 6));
+    ASSERT(lm_tokenizer_is_control(t, 5));  /* normal in the vocabulary, made control */
+    ASSERT(!lm_tokenizer_is_control(t, 2) && !lm_tokenizer_is_control(t, 6));  /* user-defined now */
+    /* user-defined tokens are split out even without parse_special */
+    ASSERT_STR_EQ(ids_of(t, "<|start|>", 9, false, false), "6");
+    lm_tokenizer_free(t);
+    /* without <|return|>/<|call|>, <|end|> ends generation */
+    struct lm_tokenizer *u = build("gpt2", "gpt-2", toks, NULL, types, 3, merges, 1);
+    ASSERT(lm_tokenizer_is_eog(u, 2));
+    struct lm_error err = {0};
+    ASSERT_EQ(lm__tokenizer_set_pre(u, "no-such", -1, &err), LM_ENOTSUP);
+    ASSERT_OK(lm__tokenizer_set_pre(u, "qwen2", -1, &err));
+    ASSERT_STR_EQ(ids_of(u, "ab", 2, false, false), "0 1");  /* "ab" merges but is no token: bytes */
+    lm_tokenizer_free(u);
+}
+
 static void test_spec_errors(void)
 {
     struct lm_tokenizer_spec s;
@@ -361,6 +387,7 @@ int main(void)
     RUN_TEST(test_rstrip);
     RUN_TEST(test_bpe);
     RUN_TEST(test_wpm);
+    RUN_TEST(test_eog);
     RUN_TEST(test_spec_errors);
     RUN_TEST(test_fixtures);
     return 0;
