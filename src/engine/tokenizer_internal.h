@@ -158,6 +158,9 @@ int lm__spm_tokenize(const struct lm_tokenizer *t, const char *text, size_t len,
 int lm__bpe_tokenize(const struct lm_tokenizer *t, const char *text, size_t len, struct lm__ids *out);
 int lm__wpm_tokenize(const struct lm_tokenizer *t, const char *text, size_t len, struct lm__ids *out);
 
+/* tok_detok.c: renders every token's piece into t->piece_pool (called once at creation). */
+int lm__build_piece_cache(struct lm_tokenizer *t);
+
 /* Switches a BPE tokenizer to another pre-tokenizer (its regexes and options, add_bos -1 for the
  * pre-tokenizer's default) — what lm_tokenizer_from_spec does for spec->pre; lets the parity test
  * check many pre-tokenizers on one loaded vocabulary. */
