@@ -4,7 +4,7 @@
 // served one at a time), a dropped client freeing its slot, a full queue (503 + Retry-After),
 // flags, and a clean SIGTERM. The model is written by gguf-synth into $LM_TMP.
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, openSync, writeSync, closeSync, constants as fsc } from 'node:fs';
 import path from 'node:path';
 import assert from 'node:assert/strict';
 import OpenAI from 'openai';
@@ -95,6 +95,35 @@ async function main() {
   r = spawnSync(llmd, ['-m', path.join(TMP, 'missing.gguf'), '--port', '0'], { encoding: 'utf8', timeout: 20000 });
   assert.equal(r.status, 1, `missing model: ${r.stderr}`);
   assert.equal(r.stderr.trim().split('\n').filter((l) => l.startsWith('llmd: cannot')).length, 1);
+
+  // ---- /health says 503 "loading" while the model loads: the "model" is a FIFO, so loading
+  // blocks until we open it for writing; then it fails (not a regular file): exit 1 ----
+  const fifo = path.join(TMP, 'model.fifo');
+  if (spawnSync('mkfifo', [fifo]).status === 0) {
+    const lp = spawn(llmd, ['-m', fifo, '--port', '0'], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let llog = '';
+    lp.stderr.on('data', (d) => { llog += d; });
+    const lexit = new Promise((resolve) => lp.on('exit', (code) => resolve(code)));
+    for (let i = 0; i < 200 && !/listening on http:\/\/[^:]+:\d+/.test(llog); i++) await sleep(50);
+    const lbase = `http://127.0.0.1:${/listening on http:\/\/[^:]+:(\d+)/.exec(llog)[1]}`;
+    let lres = await fetch(`${lbase}/health`);
+    assert.equal(lres.status, 503);
+    assert.deepEqual(await lres.json(), { status: 'loading' });
+    lres = await fetch(`${lbase}/v1/chat/completions`, { method: 'POST', body: '{}' });
+    assert.equal(lres.status, 503);
+    let code = null;
+    lexit.then((c) => { code = c; });
+    for (let i = 0; i < 100 && code === null; i++) {
+      try {
+        const fd = openSync(fifo, fsc.O_WRONLY | fsc.O_NONBLOCK);
+        try { writeSync(fd, 'not a model'); } catch { /* reader gone */ }
+        closeSync(fd);
+      } catch { /* no reader right now */ }
+      await sleep(50);
+    }
+    assert.equal(await lexit, 1, llog);
+    assert.match(llog, /llmd: cannot load model/);
+  }
 
   // ---- main server: key, 4 slots ----
   const s = await start(['-np', '4', '-c', '256', '--api-key', KEY, '--alias', 'tiny', '--max-body', '64K']);
