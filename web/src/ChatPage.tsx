@@ -21,7 +21,10 @@ function Sources({ items }: { items: Source[] }) {
   const t = useT()
   return (
     <details className="sources">
-      <summary>{t.sources(items.length)}</summary>
+      <summary>
+        <span>{t.sources(items.length)}</span>
+        <span className="src-list">{[...new Set(items.map((s) => s.source || '?'))].join(' · ')}</span>
+      </summary>
       <ol>
         {items.map((s, i) => (
           <li key={i}>
