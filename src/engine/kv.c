@@ -46,15 +46,6 @@ static size_t block(const struct lm__kv *kv, int il, int seq, int h, int hd)
             (size_t)kv->n_ctx) * (size_t)hd;
 }
 
-void lm__kv_store(struct lm__kv *kv, int il, int seq, int pos, const float *k, const float *v)
-{
-    for (int h = 0; h < kv->n_head_kv; h++) {
-        uint16_t *kd = kv->k + block(kv, il, seq, h, kv->hd_k) + (size_t)pos * (size_t)kv->hd_k;
-        for (int d = 0; d < kv->hd_k; d++) kd[d] = lm_f32_to_f16(k[h * kv->hd_k + d]);
-        uint16_t *vd = kv->v + block(kv, il, seq, h, kv->hd_v) + (size_t)pos;
-        for (int d = 0; d < kv->hd_v; d++) vd[(size_t)d * (size_t)kv->n_ctx] = lm_f32_to_f16(v[h * kv->hd_v + d]);
-    }
-}
 
 /* sum a[i] * b[i], a in f16: the scalar reference. */
 static float dot_f16_f32_ref(const uint16_t *a, const float *b, int n)
@@ -64,22 +55,44 @@ static float dot_f16_f32_ref(const uint16_t *a, const float *b, int n)
     return r;
 }
 
+/* x rounded through f16, as ggml rounds a matmul's f32 operand against f16 data. */
+static void round_f16_ref(float *dst, const float *x, int n)
+{
+    for (int i = 0; i < n; i++) dst[i] = lm_f16_to_f32(lm_f32_to_f16(x[i]));
+}
+
+static void to_f16_ref(uint16_t *dst, const float *x, int n)
+{
+    for (int i = 0; i < n; i++) dst[i] = lm_f32_to_f16(x[i]);
+}
+
 typedef float (*dot_f16_fn)(const uint16_t *a, const float *b, int n);
 static dot_f16_fn dot_f16 = dot_f16_f32_ref;
+static void (*round_f16)(float *dst, const float *x, int n) = round_f16_ref;
+static void (*to_f16)(uint16_t *dst, const float *x, int n) = to_f16_ref;
 static pthread_once_t dot_once = PTHREAD_ONCE_INIT;
 
 static void pick_dot(void)
 {
 #if defined(__x86_64__)
     const struct lm_cpu_features *f = lm_cpu_features();
-    if (f->avx2 && f->fma && f->f16c) dot_f16 = lm__dot_f16_f32_avx2;
+    if (f->avx2 && f->fma && f->f16c) {
+        dot_f16 = lm__dot_f16_f32_avx2;
+        round_f16 = lm__round_f16_avx2;
+        to_f16 = lm__to_f16_avx2;
+    }
 #endif
 }
 
-/* x rounded through f16, as ggml rounds a matmul's f32 operand against f16 data. */
-static void round_f16(float *dst, const float *x, int n)
+void lm__kv_store(struct lm__kv *kv, int il, int seq, int pos, const float *k, const float *v)
 {
-    for (int i = 0; i < n; i++) dst[i] = lm_f16_to_f32(lm_f32_to_f16(x[i]));
+    pthread_once(&dot_once, pick_dot);
+    for (int h = 0; h < kv->n_head_kv; h++) {
+        uint16_t *kd = kv->k + block(kv, il, seq, h, kv->hd_k) + (size_t)pos * (size_t)kv->hd_k;
+        to_f16(kd, k + (size_t)h * (size_t)kv->hd_k, kv->hd_k);
+        uint16_t *vd = kv->v + block(kv, il, seq, h, kv->hd_v) + (size_t)pos;
+        for (int d = 0; d < kv->hd_v; d++) vd[(size_t)d * (size_t)kv->n_ctx] = lm_f32_to_f16(v[h * kv->hd_v + d]);
+    }
 }
 
 struct attn_job {
