@@ -98,6 +98,11 @@ static void test_errors(void)
         snprintf(b, sizeof b, "%s%s", m, cases[i][0]);
         expect_error(LLMD_CHAT, b, cases[i][1]);
     }
+    char longstop[1200];
+    memset(longstop, 'a', sizeof longstop);
+    memcpy(longstop, "{\"prompt\":\"x\",\"stop\":\"", 22);
+    memcpy(longstop + sizeof longstop - 3, "\"}", 3);
+    expect_error(LLMD_COMPLETION, longstop, "1024 bytes");
     expect_error(LLMD_COMPLETION, "{\"prompt\":5}", "'prompt'");
     expect_error(LLMD_COMPLETION, "{\"prompt\":[1,-2]}", "'prompt'");
     expect_error(LLMD_COMPLETION, "{\"prompt\":[1.5]}", "'prompt'");

@@ -12,6 +12,7 @@
 #include "server.h"
 
 #define MAX_STOP 16
+#define MAX_STOP_LEN 1024   /* bytes; the hold-back search is quadratic in it */
 #define MAX_MESSAGES 4096
 
 void llmd_request_free(struct llmd_request *r)
@@ -180,6 +181,8 @@ static int parse_stop(const cJSON *root, struct llmd_request *r, struct lm_error
     if (!s || cJSON_IsNull(s)) return 0;
     if (cJSON_IsString(s)) {
         if (!s->valuestring[0]) return 0;
+        if (strlen(s->valuestring) > MAX_STOP_LEN)
+            return lm_error_set(err, LM_EINVAL, "'stop' strings are limited to %d bytes", MAX_STOP_LEN);
         r->stop = calloc(1, sizeof *r->stop);
         if (!r->stop || !(r->stop[0] = strdup(s->valuestring))) return lm_error_set(err, LM_ENOMEM, "out of memory");
         r->n_stop = 1;
@@ -194,6 +197,8 @@ static int parse_stop(const cJSON *root, struct llmd_request *r, struct lm_error
     cJSON_ArrayForEach(e, s) {
         if (!cJSON_IsString(e)) return lm_error_set(err, LM_EINVAL, "'stop' must be a string or an array of strings");
         if (!e->valuestring[0]) continue;
+        if (strlen(e->valuestring) > MAX_STOP_LEN)
+            return lm_error_set(err, LM_EINVAL, "'stop' strings are limited to %d bytes", MAX_STOP_LEN);
         if (!(r->stop[r->n_stop] = strdup(e->valuestring))) return lm_error_set(err, LM_ENOMEM, "out of memory");
         r->n_stop++;
     }
