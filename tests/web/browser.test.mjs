@@ -345,12 +345,13 @@ try {
 
   // -- Stop mid-answer --
   const before = frames.length
+  const nAnswers = await page.locator('.msg.assistant').count()
   await input.fill('Tell me everything about the holidays.')
   await input.press('Enter')
-  const answer2 = page.locator('.msg.assistant').last()
-  await answer2.locator('.md').waitFor({ timeout: 30_000 }) // first delta painted
-  const stopBtn = page.getByRole('button', { name: 'Stop' })
-  await stopBtn.click()
+  const answer2 = page.locator('.msg.assistant').nth(nAnswers)
+  await answer2.and(page.locator('[data-state="streaming"]')).waitFor({ timeout: 30_000 }) // first delta painted
+  await page.getByRole('button', { name: 'Stop', exact: true }).click()
+  for (let i = 0; i < 100 && !frames.slice(before).some((f) => f.dir === 'out' && f.data.includes('"stop"')); i++) await sleep(50)
   await answer2.and(page.locator('[data-state="stopped"]')).waitFor({ timeout: 10_000 })
   await answer2.getByText('Stopped').waitFor()
   const mine = frames.slice(before).map((f) => ({ ...f, j: JSON.parse(f.data) }))
@@ -361,7 +362,7 @@ try {
   const deltas = mine.filter((f) => f.dir === 'in' && f.j.type === 'delta').length
   const late = mine.filter((f, i) => i > stopAt && f.dir === 'in' && f.j.type === 'delta').length
   assert.ok(deltas < N_PREDICT - 10, `the answer was cut short (${deltas} deltas of up to ${N_PREDICT})`)
-  assert.ok(late < 80, `few deltas after stop (${late})`)
+  assert.ok(late < 150, `only tokens already in flight arrive after stop (${late})`)
   assert.ok(mine[doneAt].t - mine[stopAt].t < 5000, 'done comes soon after stop')
   log(`stopped after ${deltas} deltas (${late} after the stop frame, done ${mine[doneAt].t - mine[stopAt].t} ms later)`)
 

@@ -295,11 +295,11 @@ export function ChatPage({ chat, health, visible }: { chat: Chat; health: Health
         />
         <div className="actions">
           {chat.busy ? (
-            <button type="button" className="btn danger" onClick={chat.stop} disabled={chat.stopping} title={t.stopHint}>
+            <button key="stop" type="button" className="btn danger" onClick={chat.stop} disabled={chat.stopping} title={t.stopHint}>
               <span aria-hidden="true">■</span> {t.stop}
             </button>
           ) : (
-            <button type="submit" className="btn primary" disabled={!input.trim()}>
+            <button key="send" type="submit" className="btn primary" disabled={!input.trim()}>
               {t.send}
             </button>
           )}
