@@ -116,16 +116,17 @@ static size_t on_body(char *buf, size_t size, size_t nmemb, void *ud)
     if (!d->body_started) {
         d->body_started = true;
         long long from = -1;
-        if (d->status == 206 && sscanf(d->content_range, "bytes %lld-", &from) == 1 && from == d->have) {
-            /* resuming where the part ends */
-        } else {
-            /* 200 (range ignored) or an unexpected range: start over */
+        bool resumes = d->status == 206 && sscanf(d->content_range, "bytes %lld-", &from) == 1 && from == d->have;
+        if (!resumes) {
+            /* 200 (range ignored): start over; a 206 for another offset: start over, and abort
+             * this transfer (its bytes belong elsewhere) so the retry asks from byte 0 */
             if (ftruncate(fileno(d->f), 0) < 0 || fseeko(d->f, 0, SEEK_SET) < 0) {
                 d->io_error = true;
                 return 0;
             }
             lm_sha256_init(&d->sha);
             d->have = d->start = 0;
+            if (d->status == 206) return 0;
         }
     }
     if (fwrite(buf, 1, len, d->f) != len) {

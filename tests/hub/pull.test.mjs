@@ -50,6 +50,13 @@ const fileHost = http.createServer((req, res) => {
   }
   if (req.url === '/files/model' || req.url === '/files/resume') return serveRange(req, res, payload, { ETag: '"cdn-etag-not-a-sha"' });
   if (req.url === '/files/small') return serveRange(req, res, small);
+  if (req.url === '/files/wrongrange') { // answers every Range with the whole file as a 206 from byte 0
+    if (req.headers.range) {
+      res.writeHead(206, { 'Content-Length': payload.length, 'Content-Range': `bytes 0-${payload.length - 1}/${payload.length}` });
+      return res.end(payload);
+    }
+    return serveRange(req, res, payload);
+  }
   res.writeHead(404); res.end();
 });
 
@@ -72,6 +79,7 @@ const hub = http.createServer((req, res) => {
   if (file === 'model.gguf' || file === 'sub/dir/x.gguf') return redirect(`${fileBase}/model`, sha, payload.length);
   if (file === 'drop.gguf') return redirect(`${fileBase}/drop`, sha, payload.length);
   if (file === 'resume.gguf') return redirect(`${fileBase}/resume`, sha, payload.length);
+  if (file === 'wrongrange.gguf') return redirect(`${fileBase}/wrongrange`, sha, payload.length);
   if (file === 'bad.gguf') return redirect(`${fileBase}/small`, sha, small.length); // announces the wrong hash
   if (file === 'etag.gguf') return serveRange(req, res, small, { ETag: `"${smallSha}"` }); // no redirect, sha in ETag
   if (file === 'rev.gguf' && rev === 'v1.0') return redirect(`${fileBase}/small`, smallSha, small.length);
@@ -93,6 +101,7 @@ function pull(args, env = {}) {
     child.stdout.on('data', (d) => (out += d));
     child.stderr.on('data', (d) => (err += d));
     const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`timeout: ${args}`)); }, 60000);
+    child.on('error', (e) => { clearTimeout(timer); reject(e); });
     child.on('close', (code) => { clearTimeout(timer); resolve({ code, out, err }); });
   });
 }
@@ -184,6 +193,14 @@ try {
     assert.equal(fileLog.length, f0 + 1);
     assert.ok(same(path.join(MODELS, 'resume.gguf'), payload));
     noPart('resume.gguf');
+  });
+
+  await step('a 206 for another offset than asked is not appended: restarted from byte 0', async () => {
+    fs.writeFileSync(path.join(MODELS, 'wrongrange.gguf.part'), payload.subarray(0, 5000));
+    const r = await pull(['--hf-repo', 'org/public', '--hf-file', 'wrongrange.gguf']);
+    assert.equal(r.code, 0, r.err);
+    assert.ok(same(path.join(MODELS, 'wrongrange.gguf'), payload));
+    noPart('wrongrange.gguf');
   });
 
   await step('sha256 mismatch: error, nothing left behind', async () => {
