@@ -3,6 +3,7 @@
  * f16 KV cache, SwiGLU, tied output when output.weight is absent. Every matrix product runs
  * on the whole micro-batch through lm_matmul. */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -18,7 +19,7 @@ struct llama_layer {
 
 struct llama {
     int n_embd, n_layer, n_head, n_head_kv, hd, n_ff, n_vocab, n_rot;
-    float eps, freq_base;
+    float eps, freq_base, freq_scale;
     bool neox;
     const float *freq_factors;          /* rope_freqs.weight (llama 3.1), or NULL */
     struct lm__mat tok_embd, output;
@@ -53,6 +54,29 @@ static void llama_free(struct lm_model *m)
     m->impl = NULL;
 }
 
+/* RoPE scaling: none or linear (positions divided by the factor); YaRN and others are refused
+ * by name rather than run wrong. */
+static int rope_scaling(const struct lm_model *m, float *freq_scale, struct lm_error *err)
+{
+    char key[160];
+    struct lm_str type = {"none", 4};
+    float factor = 0;
+    snprintf(key, sizeof key, "%s.rope.scaling.type", m->arch_name);
+    if (lm_gguf_get_str(m->gguf, key, &type) == LM_EFORMAT)
+        return lm_error_set(err, LM_EFORMAT, "model: key %s: not a string", key);
+    int rc = lm__hp_f32(m, "rope.scaling.factor", false, &factor, err);
+    if (rc == 0 && factor == 0) rc = lm__hp_f32(m, "rope.scale_linear", false, &factor, err);
+    if (rc < 0) return rc;
+    *freq_scale = 1.0f;
+    if (lm_str_eq_c(type, "none") || factor == 0 || factor == 1) return 0;
+    if (!lm_str_eq_c(type, "linear"))
+        return lm_error_set(err, LM_ENOTSUP, "model: rope scaling %.*s not supported", (int)(type.len < 32 ? type.len : 32),
+                            type.ptr);
+    if (!(factor > 0)) return lm_error_set(err, LM_EFORMAT, "model: rope scaling factor %g", (double)factor);
+    *freq_scale = 1.0f / factor;
+    return 0;
+}
+
 /* Reads hparams and maps every tensor, checking shapes and types. */
 static int llama_load(struct lm_model *m, struct lm_error *err)
 {
@@ -83,6 +107,7 @@ static int llama_load(struct lm_model *m, struct lm_error *err)
     if ((rc = lm__hp_f32(m, "attention.layer_norm_rms_epsilon", false, &l->eps, err)) < 0) return rc;
     if ((rc = lm__hp_f32(m, "rope.freq_base", false, &l->freq_base, err)) < 0) return rc;
     if (!(l->freq_base > 0)) return lm_error_set(err, LM_EFORMAT, "model: rope.freq_base must be positive");
+    if ((rc = rope_scaling(m, &l->freq_scale, err)) < 0) return rc;
     l->neox = !strcmp(m->arch_name, "qwen2");
 
     const struct lm_gguf_tensor *te = lm_gguf_find_tensor(m->gguf, "token_embd.weight");
@@ -188,7 +213,7 @@ static int llama_forward(struct lm_ctx *c, const struct lm__ubatch *ub, float *l
         add_bias(s->k, y->bk, n, nkv);
         add_bias(s->v, y->bv, n, nkv);
         for (int t = 0; t < n; t++) {
-            lm__rope_cache(s->rope, l->n_rot, ub->pos[t], l->freq_base, l->freq_factors);
+            lm__rope_cache(s->rope, l->n_rot, ub->pos[t], l->freq_base, l->freq_scale, l->freq_factors);
             for (int h = 0; h < l->n_head; h++) lm__rope_apply(s->q + (size_t)t * nq + (size_t)h * hd, s->rope, l->n_rot, l->neox);
             for (int h = 0; h < l->n_head_kv; h++) lm__rope_apply(s->k + (size_t)t * nkv + (size_t)h * hd, s->rope, l->n_rot, l->neox);
             lm__kv_store(&s->kv, il, ub->seq[t], ub->pos[t], s->k + (size_t)t * nkv, s->v + (size_t)t * nkv);

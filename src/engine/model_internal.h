@@ -121,11 +121,11 @@ int lm__model_own(struct lm_model *m, void *p);
 
 /* out[i] = x[i] / rms(x) * w[i] (w may be NULL: no scale); out may equal x. */
 void lm__rmsnorm(float *out, const float *x, const float *w, int64_t n, float eps);
-/* RoPE as ggml computes it (freq_scale 1, no YaRN): cs[0..n_rot) gets cos/sin pairs for
- * position pos, theta_i = pos * freq_base^(-2i/n_rot) / freq_factors[i] (freq_factors may be
- * NULL). Then lm__rope_apply rotates the first n_rot values of one head vector in place:
+/* RoPE as ggml computes it (no YaRN): cs[0..n_rot) gets cos/sin pairs for position pos,
+ * theta_i = freq_scale * pos * freq_base^(-2i/n_rot) / freq_factors[i] (freq_factors may be
+ * NULL; freq_scale is 1 / the linear scaling factor, else 1). Then lm__rope_apply rotates the first n_rot values of one head vector in place:
  * neox = false pairs (2i, 2i+1) (llama); true pairs (i, i + n_rot/2) (qwen2, gemma). */
-void lm__rope_cache(float *cs, int n_rot, int pos, float freq_base, const float *freq_factors);
+void lm__rope_cache(float *cs, int n_rot, int pos, float freq_base, float freq_scale, const float *freq_factors);
 void lm__rope_apply(float *x, const float *cs, int n_rot, bool neox);
 /* In-place softmax over n values. */
 void lm__softmax(float *x, int64_t n);

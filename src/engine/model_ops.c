@@ -16,13 +16,13 @@ void lm__rmsnorm(float *out, const float *x, const float *w, int64_t n, float ep
         for (int64_t i = 0; i < n; i++) out[i] *= w[i];
 }
 
-void lm__rope_cache(float *cs, int n_rot, int pos, float freq_base, const float *freq_factors)
+void lm__rope_cache(float *cs, int n_rot, int pos, float freq_base, float freq_scale, const float *freq_factors)
 {
     const float theta_scale = powf(freq_base, -2.0f / (float)n_rot);
     float theta = (float)pos;
     for (int i = 0; i < n_rot; i += 2) {
         const float ff = freq_factors ? freq_factors[i / 2] : 1.0f;
-        const float t = theta / ff;
+        const float t = freq_scale * (theta / ff);
         cs[i] = cosf(t);
         cs[i + 1] = sinf(t);
         theta *= theta_scale;

@@ -97,6 +97,9 @@ static void test_info(void)
 }
 
 /* Writes a copy of model_a with key/tensor edits: drop a tensor, or set the architecture. */
+static void write_variant(const char *out, const char *drop_tensor, const char *arch, const char *reshape);
+static const char *variant_rope;  /* rope.scaling.type to set in the next variant, or NULL */
+
 static void write_variant(const char *out, const char *drop_tensor, const char *arch, const char *reshape)
 {
     struct lm_gguf *g;
@@ -104,6 +107,10 @@ static void write_variant(const char *out, const char *drop_tensor, const char *
     struct lm_gguf_writer *w = lm_gguf_writer_new();
     for (int64_t i = 0; i < lm_gguf_n_kv(g); i++) ASSERT_OK(lm_gguf_copy_kv(w, g, i));
     if (arch) ASSERT_OK(lm_gguf_set_str(w, "general.architecture", arch));
+    if (variant_rope) {
+        ASSERT_OK(lm_gguf_set_str(w, "llama.rope.scaling.type", variant_rope));
+        ASSERT_OK(lm_gguf_set_f32(w, "llama.rope.scaling.factor", 4.0f));
+    }
     for (int64_t i = 0; i < lm_gguf_n_tensors(g); i++) {
         const struct lm_gguf_tensor *t = lm_gguf_tensor(g, i);
         char *name = lm_str_dup(t->name);
@@ -141,6 +148,11 @@ static void test_load_errors(void)
     write_variant(p, NULL, NULL, "blk.0.attn_k.weight");
     expect_load_error(p, LM_EFORMAT, "tensor blk.0.attn_k.weight: shape [32, 64");
     expect_load_error(lm_test_tmp("absent.gguf"), LM_ENOENT, "absent.gguf");
+    snprintf(p, sizeof p, "%s", lm_test_tmp("yarn.gguf"));
+    variant_rope = "yarn";
+    write_variant(p, NULL, NULL, NULL);
+    variant_rope = NULL;
+    expect_load_error(p, LM_ENOTSUP, "rope scaling yarn not supported");
     FILE *f = fopen(lm_test_tmp("junk.gguf"), "wb");
     ASSERT(f);
     fputs("this is not a model at all, just text", f);
