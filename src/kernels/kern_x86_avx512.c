@@ -9,6 +9,10 @@ void lm__kern_fill_avx512(struct lm__kern *k, int vnni)
     k->from_float[LM_TYPE_Q8_0] = x86_quantize_q8_0;
     k->from_float[LM_TYPE_Q8_K] = x86_quantize_q8_K;
     k->gemm[LM_TYPE_Q4_K] = x86_gemm_q4_K;
+    k->gemm[LM_TYPE_F32] = x86_gemm_f32;
+    k->gemm[LM_TYPE_F16] = x86_gemm_f16;
+    k->gemm[LM_TYPE_BF16] = x86_gemm_bf16;
+    k->from_float[LM_TYPE_F16] = x86_from_f16;
     k->gemm[LM_TYPE_Q6_K] = x86_gemm_q6_K;
     k->dot_f32 = x86_dot_f32;
     k->axpy_f32 = x86_axpy_f32;
