@@ -251,10 +251,10 @@ static int pad(struct lm_buf *out, size_t base, size_t align)
     return rc;
 }
 
-int lm_gguf_writer_to_buf(const struct lm_gguf_writer *w, struct lm_buf *out)
+/* Appends the header, metadata and tensor infos, padded to the alignment (everything before
+ * the tensor data). */
+static int header_to_buf(const struct lm_gguf_writer *w, struct lm_buf *out, size_t base, size_t align)
 {
-    size_t base = out->len;
-    size_t align = alignment(w);
     uint32_t magic = 0x46554747u, version = w->version;
     uint64_t nt = w->n_t, nkv = w->n_kv;
     int rc = lm_buf_append(out, &magic, 4);
@@ -281,7 +281,13 @@ int lm_gguf_writer_to_buf(const struct lm_gguf_writer *w, struct lm_buf *out)
         if (!rc) rc = lm_buf_append(out, &off, 8);
         off += (t->size + align - 1) / align * align;
     }
-    if (!rc) rc = pad(out, base, align);
+    return rc ? rc : pad(out, base, align);
+}
+
+int lm_gguf_writer_to_buf(const struct lm_gguf_writer *w, struct lm_buf *out)
+{
+    size_t base = out->len, align = alignment(w);
+    int rc = header_to_buf(w, out, base, align);
     for (size_t i = 0; i < w->n_t && !rc; i++) {
         rc = lm_buf_append(out, w->t[i].data, w->t[i].size);
         if (!rc) rc = pad(out, base, align);
@@ -289,24 +295,42 @@ int lm_gguf_writer_to_buf(const struct lm_gguf_writer *w, struct lm_buf *out)
     return rc;
 }
 
+/* Writes the file to f: the header from memory, then each tensor straight from the writer (no
+ * second copy of the weights). */
+static bool write_stream(const struct lm_gguf_writer *w, FILE *f)
+{
+    static const char zeros[256];
+    size_t align = alignment(w);
+    struct lm_buf h = {0};
+    if (header_to_buf(w, &h, 0, align) < 0) {
+        lm_buf_free(&h);
+        return false;
+    }
+    bool ok = fwrite(h.data, 1, h.len, f) == h.len;
+    lm_buf_free(&h);
+    for (size_t i = 0; i < w->n_t && ok; i++) {
+        ok = fwrite(w->t[i].data, 1, w->t[i].size, f) == w->t[i].size;
+        size_t padn = (align - w->t[i].size % align) % align;
+        while (ok && padn) {
+            size_t k = padn < sizeof zeros ? padn : sizeof zeros;
+            ok = fwrite(zeros, 1, k, f) == k;
+            padn -= k;
+        }
+    }
+    return ok;
+}
+
 int lm_gguf_writer_write(const struct lm_gguf_writer *w, const char *path, struct lm_error *err)
 {
-    struct lm_buf b = {0};
-    if (lm_gguf_writer_to_buf(w, &b) < 0) {
-        lm_buf_free(&b);
-        return lm_error_set(err, LM_ENOMEM, "gguf write: out of memory");
-    }
     struct lm_buf tmp = {0};
-    if (lm_buf_printf(&tmp, "%s.tmp.%ld", path, (long)getpid()) < 0) {
-        lm_buf_free(&b);
+    if (lm_buf_printf(&tmp, "%s.tmp.%ld", path, (long)getpid()) < 0)
         return lm_error_set(err, LM_ENOMEM, "gguf write: out of memory");
-    }
     FILE *f = fopen(tmp.data, "wb");
     int rc = 0;
     if (!f) {
         rc = lm_error_set(err, LM_EIO, "gguf write: cannot create %s: %s", tmp.data, strerror(errno));
     } else {
-        bool ok = fwrite(b.data, 1, b.len, f) == b.len;
+        bool ok = write_stream(w, f);
         ok = (fflush(f) == 0) && ok;
         ok = (fclose(f) == 0) && ok;
         if (!ok || rename(tmp.data, path) != 0) {
@@ -315,6 +339,5 @@ int lm_gguf_writer_write(const struct lm_gguf_writer *w, const char *path, struc
         }
     }
     lm_buf_free(&tmp);
-    lm_buf_free(&b);
     return rc;
 }
