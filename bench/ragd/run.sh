@@ -60,7 +60,9 @@ one question, checks sources → deltas → done (nothing after done), and close
 | ${r.conc} | ${r.total} | ${r.failed} | ${r.chats_per_s} | ${r.ttfd_p50_ms} ms | ${r.ttfd_p99_ms} ms |
 
 Resident memory (after the first ${r.conc} chats → after all ${r.total}): ragd ${kb(r.rss_kib.warm.ragd)} → ${kb(r.rss_kib.end.ragd)},
-llmd ${kb(r.rss_kib.warm.llmd)} → ${kb(r.rss_kib.end.llmd)}. Failures: ${fails}.
+llmd ${kb(r.rss_kib.warm.llmd)} → ${kb(r.rss_kib.end.llmd)}. Failures: ${fails}. The time to first delta is mostly
+the wait for one of llmd's 4 slots (all chats share them), so it measures the LLM's throughput on
+this machine more than ragd.
 <!-- ragd:end -->`);')
 F=bench/RESULTS.md
 if grep -q '<!-- ragd:begin -->' "$F"; then
