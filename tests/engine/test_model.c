@@ -160,6 +160,57 @@ static void test_load_errors(void)
     expect_load_error(lm_test_tmp("junk.gguf"), LM_EFORMAT, "bad magic");
 }
 
+/* Every integer hyper-parameter of model_a set to hostile values: loading either fails with one
+ * line or gives a model that decodes; never a crash or a sanitizer finding. */
+static void test_hostile_hparams(void)
+{
+    struct lm_gguf *g;
+    ASSERT_OK(lm_gguf_open(model_a, &g, NULL));
+    static const uint32_t vals[] = {0, 1, 3, 7, 65, 4096, 1u << 20, 0x7fffffffu, 0xffffffffu};
+    int loaded = 0, refused = 0;
+    for (int64_t k = 0; k < lm_gguf_n_kv(g); k++) {
+        struct lm_str key = lm_gguf_key_name(g, k);
+        if (lm_gguf_key_type(g, k) != LM_GGUF_TYPE_UINT32 && lm_gguf_key_type(g, k) != LM_GGUF_TYPE_FLOAT32) continue;
+        if (key.len < 6 || memcmp(key.ptr, "llama.", 6)) continue;
+        for (size_t v = 0; v < sizeof vals / sizeof vals[0]; v++) {
+            struct lm_gguf_writer *w = lm_gguf_writer_new();
+            for (int64_t i = 0; i < lm_gguf_n_kv(g); i++) ASSERT_OK(lm_gguf_copy_kv(w, g, i));
+            char *kn = lm_str_dup(key);
+            if (lm_gguf_key_type(g, k) == LM_GGUF_TYPE_UINT32) ASSERT_OK(lm_gguf_set_u32(w, kn, vals[v]));
+            else ASSERT_OK(lm_gguf_set_f32(w, kn, v == 0 ? 0.0f : v == 1 ? -1.0f : v == 2 ? NAN : (float)vals[v]));
+            for (int64_t i = 0; i < lm_gguf_n_tensors(g); i++) {
+                const struct lm_gguf_tensor *t = lm_gguf_tensor(g, i);
+                char *name = lm_str_dup(t->name);
+                ASSERT_OK(lm_gguf_add_tensor(w, name, t->type, t->n_dims, t->ne, t->data, t->size));
+                free(name);
+            }
+            const char *p = lm_test_tmp("hostile.gguf");
+            ASSERT_OK(lm_gguf_writer_write(w, p, NULL));
+            lm_gguf_writer_free(w);
+            struct lm_model *m;
+            struct lm_error err = {0};
+            if (lm_model_load(p, NULL, &m, &err) < 0) {
+                ASSERT(err.msg[0] && !strchr(err.msg, '\n'));
+                refused++;
+            } else {
+                struct lm_ctx *c;
+                if (lm_ctx_init(m, &(struct lm_ctx_params){.n_ctx = 8, .n_threads = 1}, &c, &err) == 0) {
+                    int32_t toks[2] = {1, 2};
+                    struct lm_batch b = {.n = 2, .tokens = toks};
+                    ASSERT_OK(lm_ctx_decode(c, &b, &err));
+                    lm_ctx_free(c);
+                }
+                lm_model_free(m);
+                loaded++;
+            }
+            free(kn);
+        }
+    }
+    printf("hostile hparams: %d refused, %d loaded\n", refused, loaded);
+    ASSERT(refused > 20);
+    lm_gguf_close(g);
+}
+
 #define NT 12
 static const int32_t TOKS[NT] = {1, 300, 301, 310, 420, 333, 290, 77, 500, 260, 261, 399};
 
@@ -333,6 +384,7 @@ int main(void)
     synth(model_a, (const char *const[]){"--type", "q8_0", "--seed", "7", NULL});
     RUN_TEST(test_info);
     RUN_TEST(test_load_errors);
+    RUN_TEST(test_hostile_hparams);
     RUN_TEST(test_batches);
     RUN_TEST(test_no_mmap);
     RUN_TEST(test_rss);
