@@ -16,12 +16,15 @@
  * CPU path does, so greedy continuations agree with it. Local layers keep a ring of
  * sliding_window + n_batch positions per sequence. */
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "engine/bert.h"
+#include "engine/kv_internal.h"
 #include "engine/model_internal.h"
+#include "lm/cpu.h"
 #include "lm/kernels.h"
 #include "lm/pool.h"
 
@@ -44,12 +47,13 @@ struct g3 {
 struct g3_ctx {
     int n_seq, n_ctx, n_batch;
     int cap_local;                 /* ring size of local layers */
-    uint16_t **k, **v;             /* per layer: n_seq x cap x (n_head_kv * hd) */
+    uint16_t **k, **v;             /* per layer: K rows n_seq x cap x (n_head_kv * hd_k);
+                                    * V transposed n_seq x n_head_kv x hd_v x cap */
     int *cap;                      /* per layer */
     int32_t *ring_lo;              /* per seq: oldest position still in the local rings */
     float *x, *xn, *q, *kk, *vv, *att, *o, *g, *u;   /* n_batch rows */
     uint16_t *qh;                  /* n_batch x n_head x hd_k, f16 queries */
-    float *scores;                 /* n_threads x n_ctx */
+    float *scores;                 /* n_threads x (n_ctx + hd_k) */
     int n_threads;
 };
 
@@ -234,7 +238,7 @@ static int g3_ctx_init(struct lm_ctx *c, struct lm_error *err)
     size_t VD = (size_t)(g->n_head_kv * g->hd_v), OD = (size_t)(g->n_head * g->hd_v);
     s->x = malloc(B * (3 * E + QD + KD + VD + OD + 2 * F) * sizeof(float));
     s->qh = malloc(B * QD * sizeof(uint16_t));
-    s->scores = malloc((size_t)s->n_threads * (size_t)c->n_ctx * sizeof(float));
+    s->scores = malloc((size_t)s->n_threads * (size_t)(c->n_ctx + g->hd_k) * sizeof(float));
     if (!s->x || !s->qh || !s->scores) goto oom;
     s->xn = s->x + B * E;
     s->o = s->xn + B * E;
@@ -314,7 +318,8 @@ static void g3_qk(void *arg, int ith, int nth)
         float *k = s->kk + (size_t)t * KD;
         size_t slot = (size_t)seq * (size_t)s->cap[st->il] + (size_t)(pos % s->cap[st->il]);
         uint16_t *kc = s->k[st->il] + slot * (size_t)KD;
-        uint16_t *vc = s->v[st->il] + slot * (size_t)VD;
+        /* V^T: row (seq, head, d) holds the cap positions; head-major rows follow VD order */
+        uint16_t *vc = s->v[st->il] + (size_t)seq * (size_t)VD * (size_t)s->cap[st->il] + (size_t)(pos % s->cap[st->il]);
         for (int h = 0; h < g->n_head_kv; h++) {
             float *kh = k + h * g->hd_k;
             rmsnorm(kh, kh, ly->k_norm, g->hd_k, g->eps);
@@ -322,12 +327,33 @@ static void g3_qk(void *arg, int ith, int nth)
         }
         for (int i = 0; i < KD; i++) kc[i] = lm_f32_to_f16(k[i]);
         const float *v = s->vv + (size_t)t * VD;
-        for (int i = 0; i < VD; i++) vc[i] = lm_f32_to_f16(v[i]);
+        for (int i = 0; i < VD; i++) vc[(size_t)i * (size_t)s->cap[st->il]] = lm_f32_to_f16(v[i]);
     }
 }
 
+/* f16 x f32 dot product: the AVX2 variant llama's attention uses (kv.c) where available, so
+ * both architectures sum in ggml's order. */
+static float dot_f16_ref(const uint16_t *a, const float *b, int n)
+{
+    float r = 0;
+    for (int i = 0; i < n; i++) r += lm_f16_to_f32(a[i]) * b[i];
+    return r;
+}
+
+static float (*dot_f16)(const uint16_t *a, const float *b, int n) = dot_f16_ref;
+static pthread_once_t dot_once = PTHREAD_ONCE_INIT;
+
+static void pick_dot(void)
+{
+#if defined(__x86_64__)
+    const struct lm_cpu_features *f = lm_cpu_features();
+    if (f->avx2 && f->fma && f->f16c) dot_f16 = lm__dot_f16_f32_avx2;
+#endif
+}
+
 /* Causal attention of each (token, head): scores over the sequence's cached positions (local
- * layers: the last n_swa), softmax, weights rounded to f16 as ggml's f16 V product does. */
+ * layers: the last n_swa), softmax, weights rounded to f16, then one f16 dot per value row, as
+ * ggml's f16 matrix products compute K q and V^T p. A wrapped ring is summed in two parts. */
 static void g3_attn(void *arg, int ith, int nth)
 {
     struct g3_step *st = arg;
@@ -336,35 +362,27 @@ static void g3_attn(void *arg, int ith, int nth)
     const struct g3_layer *ly = &g->layers[st->il];
     const int QD = g->n_head * g->hd_k, KD = g->n_head_kv * g->hd_k, VD = g->n_head_kv * g->hd_v;
     const int OD = g->n_head * g->hd_v, grp = g->n_head / g->n_head_kv, cap = s->cap[st->il];
-    float *sc = s->scores + (size_t)ith * (size_t)s->n_ctx;
-    float qf[4096];              /* the f16 query as floats; hd_k <= 4096 is checked at load */
+    float *sc = s->scores + (size_t)ith * (size_t)(s->n_ctx + g->hd_k);
+    float *qf = sc + s->n_ctx;
     for (int item = ith; item < st->ub->n * g->n_head; item += nth) {
         int t = item / g->n_head, h = item % g->n_head, kvh = h / grp;
         int pos = st->ub->pos[t], seq = st->ub->seq[t];
         int lo = ly->swa && g->n_swa > 0 && pos - g->n_swa + 1 > 0 ? pos - g->n_swa + 1 : 0;
+        int n = pos + 1 - lo;
         for (int i = 0; i < g->hd_k; i++) qf[i] = lm_f16_to_f32(s->qh[(size_t)t * QD + (size_t)(h * g->hd_k + i)]);
         const uint16_t *kbase = s->k[st->il] + (size_t)seq * (size_t)cap * (size_t)KD + (size_t)(kvh * g->hd_k);
-        const uint16_t *vbase = s->v[st->il] + (size_t)seq * (size_t)cap * (size_t)VD + (size_t)(kvh * g->hd_v);
-        float mx = -INFINITY;
-        for (int j = lo; j <= pos; j++) {
-            const uint16_t *kj = kbase + (size_t)(j % cap) * (size_t)KD;
-            float d = 0.0f;
-            for (int i = 0; i < g->hd_k; i++) d += lm_f16_to_f32(kj[i]) * qf[i];
-            sc[j - lo] = d;
-            if (d > mx) mx = d;
-        }
-        double sum = 0.0;
-        for (int j = 0; j <= pos - lo; j++) {
-            sc[j] = expf(sc[j] - mx);
-            sum += sc[j];
-        }
-        float inv = (float)(1.0 / sum);
+        for (int j = lo; j <= pos; j++) sc[j - lo] = dot_f16(kbase + (size_t)(j % cap) * (size_t)KD, qf, g->hd_k);
+        lm__softmax(sc, n);
+        for (int j = 0; j < n; j++) sc[j] = lm_f16_to_f32(lm_f32_to_f16(sc[j]));
+        /* the positions lo..pos sit at ring slots a..cap-1 then 0..b when they wrap */
+        int a = lo % cap, n1 = a + n <= cap ? n : cap - a;
+        const uint16_t *vrow = s->v[st->il] + ((size_t)seq * (size_t)VD + (size_t)(kvh * g->hd_v)) * (size_t)cap;
         float *out = s->att + (size_t)t * OD + (size_t)(h * g->hd_v);
-        memset(out, 0, (size_t)g->hd_v * sizeof(float));
-        for (int j = lo; j <= pos; j++) {
-            float p = lm_f16_to_f32(lm_f32_to_f16(sc[j - lo] * inv));
-            const uint16_t *vj = vbase + (size_t)(j % cap) * (size_t)VD;
-            for (int i = 0; i < g->hd_v; i++) out[i] += p * lm_f16_to_f32(vj[i]);
+        for (int d = 0; d < g->hd_v; d++) {
+            const uint16_t *vr = vrow + (size_t)d * (size_t)cap;
+            float o = dot_f16(vr + a, sc, n1);
+            if (n1 < n) o += dot_f16(vr, sc + n1, n - n1);
+            out[d] = o;
         }
     }
 }
@@ -379,6 +397,7 @@ static int g3_forward(struct lm_ctx *c, const struct lm__ubatch *ub, float *logi
     const int QD = g->n_head * g->hd_k, KD = g->n_head_kv * g->hd_k, VD = g->n_head_kv * g->hd_v;
     const int OD = g->n_head * g->hd_v;
     if (n > s->n_batch) return lm_error_set(err, LM_EINVAL, "gemma3: micro-batch of %d > n_batch %d", n, s->n_batch);
+    pthread_once(&dot_once, pick_dot);
     /* the local rings must still hold the window before each sequence's first new token */
     for (int t = 0; t < n; t++) {
         int pos = ub->pos[t], seq = ub->seq[t];

@@ -61,7 +61,7 @@ static int write_gemma3(struct synth *s)
 #undef T
     }
     /* logits = norm(x) . embedding: a large final norm spreads them so ties are rare */
-    if (synth_vec(s, "output_norm.weight", E, 30.0f, 5.0f) < 0) return -1;
+    if (synth_vec(s, "output_norm.weight", E, 8.0f, 2.0f) < 0) return -1;
     if (!o->tied && synth_mat(s, "output.weight", E, o->n_vocab) < 0) return -1;
     return 0;
 }
