@@ -462,7 +462,9 @@ static int split_regex(const pcre2_code *re, const unsigned char *subj, const si
         size_t seg = in->v[i], last = 0;
         size_t b0 = cpos ? cpos[start] : start, blen = cpos ? cpos[start + seg] - b0 : seg, bpos = 0;
         while (bpos <= blen) {
-            int m = pcre2_match(re, subj + b0, blen, bpos, 0, md, NULL);
+            /* the code point text is valid UTF-8 by construction (surrogates were replaced);
+             * without NO_UTF_CHECK PCRE2 would re-validate the whole segment on every call */
+            int m = pcre2_match(re, subj + b0, blen, bpos, cpos ? PCRE2_NO_UTF_CHECK : 0, md, NULL);
             if (m < 0) break;
             PCRE2_SIZE *ov = pcre2_get_ovector_pointer(md);
             size_t bs = ov[0], be = ov[1];
