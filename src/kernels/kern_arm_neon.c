@@ -120,6 +120,91 @@ NEON_GEMM(gemm_q4_0_mull, tile_q4_0, 0, struct lm__block_q4_0)
 NEON_GEMM(gemm_q8_0_dp, tile_q8_0, 1, struct lm__block_q8_0)
 NEON_GEMM(gemm_q8_0_mull, tile_q8_0, 0, struct lm__block_q8_0)
 
+/* K-quant sub-block scales/mins of Q4_K (ggml's 12-byte packing): out[0..7] scales, [8..15] mins */
+AI void k4_scales(const uint8_t *q, uint8_t out[16])
+{
+    uint32_t u[4];
+    memcpy(u, q, 12);
+    const uint32_t k1 = 0x3f3f3f3f, k2 = 0x0f0f0f0f, k3 = 0x03030303;
+    u[3] = ((u[2] >> 4) & k2) | (((u[1] >> 6) & k3) << 4);
+    const uint32_t mins_lo = u[1] & k1;
+    u[1] = (u[2] & k2) | (((u[0] >> 6) & k3) << 4);
+    u[2] = mins_lo;
+    u[0] &= k1;
+    memcpy(out, u, 16);
+}
+
+AI float q4_K_dot(int DP, int64_t nb, const struct lm__block_q4_K *w, const struct lm__block_q8_K *x)
+{
+    const uint8x16_t m4 = vdupq_n_u8(0x0F);
+    float s = 0;
+    for (int64_t i = 0; i < nb; i++) {
+        uint8_t sm[16];
+        k4_scales(w[i].scales, sm);
+        int32_t isum = 0, summ = 0;
+        for (int j = 0; j < 8; j++) summ += sm[8 + j] * (x[i].bsums[2 * j] + x[i].bsums[2 * j + 1]);
+        for (int j = 0; j < 4; j++) {
+            const uint8x16_t q0 = vld1q_u8(w[i].qs + 32 * j), q1 = vld1q_u8(w[i].qs + 32 * j + 16);
+            const int8_t *y = x[i].qs + 64 * j;
+            int32x4_t a = vdupq_n_s32(0), b = vdupq_n_s32(0);
+            const int8x16_t l0 = vreinterpretq_s8_u8(vandq_u8(q0, m4)), l1 = vreinterpretq_s8_u8(vandq_u8(q1, m4));
+            const int8x16_t h0 = vreinterpretq_s8_u8(vshrq_n_u8(q0, 4)), h1 = vreinterpretq_s8_u8(vshrq_n_u8(q1, 4));
+            a = DP ? dot_sdot(a, l0, vld1q_s8(y)) : dot_mull(a, l0, vld1q_s8(y));
+            a = DP ? dot_sdot(a, l1, vld1q_s8(y + 16)) : dot_mull(a, l1, vld1q_s8(y + 16));
+            b = DP ? dot_sdot(b, h0, vld1q_s8(y + 32)) : dot_mull(b, h0, vld1q_s8(y + 32));
+            b = DP ? dot_sdot(b, h1, vld1q_s8(y + 48)) : dot_mull(b, h1, vld1q_s8(y + 48));
+            isum += vaddvq_s32(a) * sm[2 * j] + vaddvq_s32(b) * sm[2 * j + 1];
+        }
+        s += x[i].d * f16_to_f32(w[i].d) * (float)isum - x[i].d * f16_to_f32(w[i].dmin) * (float)summ;
+    }
+    return s;
+}
+
+AI float q6_K_dot(int DP, int64_t nb, const struct lm__block_q6_K *w, const struct lm__block_q8_K *x)
+{
+    const uint8x16_t m4 = vdupq_n_u8(0x0F), m2 = vdupq_n_u8(3);
+    const int8x16_t s32 = vdupq_n_s8(32);
+    float s = 0;
+    for (int64_t i = 0; i < nb; i++) {
+        int32_t isum = 0;
+        for (int h = 0; h < 2; h++) {
+            const uint8_t *ql = w[i].ql + 64 * h, *qh = w[i].qh + 32 * h;
+            const int8_t *sc = w[i].scales + 8 * h, *y = x[i].qs + 128 * h;
+            for (int u = 0; u < 2; u++) {       /* 16 of the 32 columns at a time */
+                const uint8x16_t l0 = vld1q_u8(ql + 16 * u), l1 = vld1q_u8(ql + 32 + 16 * u);
+                const uint8x16_t hb = vld1q_u8(qh + 16 * u);
+                int8x16_t q[4];
+                q[0] = vsubq_s8(vreinterpretq_s8_u8(vorrq_u8(vandq_u8(l0, m4), vshlq_n_u8(vandq_u8(hb, m2), 4))), s32);
+                q[1] = vsubq_s8(vreinterpretq_s8_u8(vorrq_u8(vandq_u8(l1, m4), vshlq_n_u8(vandq_u8(vshrq_n_u8(hb, 2), m2), 4))), s32);
+                q[2] = vsubq_s8(vreinterpretq_s8_u8(vorrq_u8(vshrq_n_u8(l0, 4), vshlq_n_u8(vandq_u8(vshrq_n_u8(hb, 4), m2), 4))), s32);
+                q[3] = vsubq_s8(vreinterpretq_s8_u8(vorrq_u8(vshrq_n_u8(l1, 4), vshlq_n_u8(vshrq_n_u8(hb, 6), 4))), s32);
+                for (int k = 0; k < 4; k++) {
+                    int32x4_t v = vdupq_n_s32(0);
+                    const int8x16_t yv = vld1q_s8(y + 32 * k + 16 * u);
+                    v = DP ? dot_sdot(v, q[k], yv) : dot_mull(v, q[k], yv);
+                    isum += vaddvq_s32(v) * sc[2 * k + u];
+                }
+            }
+        }
+        s += x[i].d * f16_to_f32(w[i].d) * (float)isum;
+    }
+    return s;
+}
+
+#define NEON_K_GEMM(NAME, DOT, DP, WB)                                                                  \
+    static void NAME(int64_t n, const void *w, size_t ws, int64_t nr, const void *x, size_t xs,         \
+                     int64_t nt, float *y, int64_t ldy)                                                  \
+    {                                                                                                    \
+        for (int64_t t = 0; t < nt; t++)                                                                 \
+            for (int64_t r = 0; r < nr; r++)                                                             \
+                y[t * ldy + r] = DOT(DP, n / LM_QK_K, (const WB *)((const char *)w + (size_t)r * ws),    \
+                                     (const struct lm__block_q8_K *)((const char *)x + (size_t)t * xs));  \
+    }
+NEON_K_GEMM(gemm_q4_K_dp, q4_K_dot, 1, struct lm__block_q4_K)
+NEON_K_GEMM(gemm_q4_K_mull, q4_K_dot, 0, struct lm__block_q4_K)
+NEON_K_GEMM(gemm_q6_K_dp, q6_K_dot, 1, struct lm__block_q6_K)
+NEON_K_GEMM(gemm_q6_K_mull, q6_K_dot, 0, struct lm__block_q6_K)
+
 /* Q8_0 activations, bit-identical to the reference (roundf: vrndaq rounds half away from 0). */
 static void neon_quantize_q8_0(const float *x, void *vy, int64_t n)
 {
@@ -168,6 +253,8 @@ void lm__kern_fill_neon(struct lm__kern *k, int dotprod)
     k->name = dotprod ? "neon+dotprod" : "neon";
     k->gemm[LM_TYPE_Q4_0] = dotprod ? gemm_q4_0_dp : gemm_q4_0_mull;
     k->gemm[LM_TYPE_Q8_0] = dotprod ? gemm_q8_0_dp : gemm_q8_0_mull;
+    k->gemm[LM_TYPE_Q4_K] = dotprod ? gemm_q4_K_dp : gemm_q4_K_mull;
+    k->gemm[LM_TYPE_Q6_K] = dotprod ? gemm_q6_K_dp : gemm_q6_K_mull;
     k->from_float[LM_TYPE_Q8_0] = neon_quantize_q8_0;
     k->dot_f32 = neon_dot_f32;
     k->axpy_f32 = neon_axpy_f32;
