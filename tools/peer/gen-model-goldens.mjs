@@ -34,6 +34,7 @@ const shapeC = ["--n-embd", "256", "--n-head", "4", "--n-head-kv", "1", "--n-ff"
 const synthPrompt = [1, 300, 301, 310, 420, 333, 290];
 const models = [
   { name: "llama-2-tiny-random", fixture: "llama-2-tiny-random.gguf", prompt: [1, 450, 4996, 17354, 1701, 29916, 432, 17204, 975, 278, 17366, 11203] },
+  { name: "llama3-vocab-tiny", fixture: "llama3-vocab-tiny.gguf", prompt: [128000, 791, 4062, 14198, 39935, 35308, 927, 279, 16053, 5679, 13] },
   { name: "llama-f32-A", synth: ["--arch", "llama", "--type", "f32", "--seed", "11", ...shapeA], prompt: synthPrompt },
   { name: "llama-f16-A", synth: ["--arch", "llama", "--type", "f16", "--seed", "12", ...shapeA], prompt: synthPrompt },
   { name: "llama-q8_0-B", synth: ["--arch", "llama", "--type", "q8_0", "--seed", "13", ...shapeB], prompt: synthPrompt },
