@@ -83,6 +83,7 @@ static enum fam detect(const char *t)
     } else if (HAS("[gMASK]<sop>")) {
         return F_CHATGLM4;
     } else if (HAS("<|assistant|>") && HAS("<|user|>")) {
+        if (HAS("<|tool_declare|>")) return F_EXAONE_MOE;
         return HAS("</s>") ? F_FALCON3 : F_GLMEDGE;
     } else if (HAS("<|{{ item['role'] }}|>") && HAS("<|begin_of_image|>")) {
         return F_GLMEDGE;
@@ -131,8 +132,18 @@ static enum fam detect(const char *t)
         return F_LLAMA4;
     } else if (HAS("<|endofuserprompt|>")) {
         return F_DOTS1;
-    } else if (HAS("<|startoftext|>") && HAS("<|extra_4|>")) {
+    } else if (HAS("<|startoftext|>") && HAS("<|extra_4|>") && HAS("<|extra_0|>")) {
         return F_HUNYUAN_MOE;
+    } else if (HAS("<|im_assistant|>assistant<|im_middle|>")) {
+        return F_KIMI_K2;
+    } else if (HAS("<|channel|>") && HAS("<|start|>")) {
+        return F_GPT_OSS;
+    } else if (HAS("<seed:bos>")) {
+        return F_SEED_OSS;
+    } else if (HAS("[unused9]\xe7\xb3\xbb\xe7\xbb\x9f\xef\xbc\x9a[unused10]")) {   /* [unused9]系统：[unused10] */
+        return F_PANGU;
+    } else if (HAS("<|begin|>") && HAS("<|end|>") && HAS("<|content|>")) {
+        return F_SOLAR_OPEN;
     }
 #undef HAS
     return F_UNKNOWN;

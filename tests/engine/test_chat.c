@@ -152,6 +152,40 @@ static void test_details(void)
     lm_buf_free(&out);
 }
 
+/* Marker-only templates: the family llama.cpp (the peer's llama_chat_apply_template) picked for
+ * each, NULL where it recognised none. */
+static void test_markers(void)
+{
+    static const struct {
+        const char *tmpl, *family;
+    } m[] = {
+        {"<|channel|><|start|>", "gpt-oss"},
+        {"<|channel|>", NULL},
+        {"<seed:bos>assistant", "seed_oss"},
+        {"[unused9]\xe7\xb3\xbb\xe7\xbb\x9f\xef\xbc\x9a[unused10]", "pangu-embedded"},
+        {"<|begin|><|end|><|content|>", "solar-open"},
+        {"<|begin|><|end|><|content|><|assistant|>", "phi3"},
+        {"<|im_assistant|>assistant<|im_middle|>", "kimi-k2"},
+        {"<|tool_declare|><|assistant|><|user|></s>", "exaone-moe"},
+        {"<|startoftext|><|extra_4|><|extra_0|>", "hunyuan-moe"},
+        {"<|startoftext|><|extra_4|>", NULL},
+        {"<|im_start|><end_of_utterance>", "smolvlm"},
+        {"<|im_start|><|im_sep|>", "phi4"},
+        {"<|channel|><|start|><|im_start|>", "chatml"},
+        {"<|header_start|><|header_end|>", "llama4"},
+        {"<|system|><|user|><|assistant|><|endofturn|>", "glmedge"},
+        {"[|system|][|assistant|][|endofturn|]", "exaone3"},
+        {"<role>ASSISTANT</role>'HUMAN'", "bailing"},
+        {"<role>ASSISTANT</role>\"HUMAN\"", NULL},
+    };
+    for (size_t i = 0; i < sizeof m / sizeof *m; i++) {
+        bool rec = false;
+        const char *fam = lm_chat_detect(m[i].tmpl, &rec);
+        if (m[i].family ? (!rec || strcmp(fam, m[i].family)) : rec)
+            LM_FAIL_("\"%s\": detected %s (recognised %d), want %s", m[i].tmpl, fam, rec, m[i].family ? m[i].family : "none");
+    }
+}
+
 static void test_unknown(void)
 {
     bool rec = true;
@@ -225,6 +259,7 @@ int main(void)
     RUN_TEST(test_goldens);
     RUN_TEST(test_families);
     RUN_TEST(test_details);
+    RUN_TEST(test_markers);
     RUN_TEST(test_unknown);
     return 0;
 }
