@@ -15,7 +15,7 @@ enum fam {
     F_CHATGLM3, F_CHATGLM4, F_GLMEDGE, F_MINICPM, F_EXAONE3, F_EXAONE4, F_RWKV_WORLD,
     F_GRANITE, F_GIGACHAT, F_MEGREZ, F_YANDEX, F_BAILING, F_LLAMA4, F_SMOLVLM, F_DOTS1,
     F_HUNYUAN_MOE, F_GRANITE4, F_GRANITE41, F_BAILING_THINK, F_BAILING2, F_EXAONE_MOE, F_GPT_OSS, F_SEED_OSS,
-    F_KIMI_K2, F_GROK2, F_SOLAR_OPEN, F_PANGU,
+    F_KIMI_K2, F_GROK2, F_SOLAR_OPEN, F_PANGU, F_DEEPSEEK_OCR, F_HUNYUAN_DENSE, F_HUNYUAN_VL,
 };
 
 static const struct {
@@ -37,6 +37,7 @@ static const struct {
     {"granite-4.0", F_GRANITE4}, {"granite-4.1", F_GRANITE41}, {"bailing-think", F_BAILING_THINK},
     {"bailing2", F_BAILING2}, {"exaone-moe", F_EXAONE_MOE}, {"gpt-oss", F_GPT_OSS}, {"seed_oss", F_SEED_OSS},
     {"kimi-k2", F_KIMI_K2}, {"grok-2", F_GROK2}, {"solar-open", F_SOLAR_OPEN}, {"pangu-embedded", F_PANGU},
+    {"deepseek-ocr", F_DEEPSEEK_OCR}, {"hunyuan-dense", F_HUNYUAN_DENSE}, {"hunyuan-vl", F_HUNYUAN_VL},
 };
 
 static enum fam fam_from_name(const char *name)
@@ -607,6 +608,33 @@ int lm_chat_apply(const char *family, const struct lm_chat_msg *msgs, size_t n, 
             else { put(&o, "<|startoftext|>"); put(&o, c); put(&o, "<|extra_0|>"); }
         }
         break;
+    case F_DEEPSEEK_OCR:
+        for (size_t i = 0; i < n; i++) put(&o, content_of(&msgs[i]));
+        break;
+    case F_HUNYUAN_DENSE: case F_HUNYUAN_VL: {
+        /* <｜hy_User｜> <｜hy_Assistant｜> <｜hy_place▁holder▁no▁2/3｜> <｜hy_begin▁of▁sentence｜>;
+         * only a system message in first place is kept */
+        static const char user[] = "<\xef\xbd\x9chy_User\xef\xbd\x9c>";
+        static const char ast[] = "<\xef\xbd\x9chy_" "Assistant\xef\xbd\x9c>";
+        static const char no2[] = "<\xef\xbd\x9chy_place\xe2\x96\x81holder\xe2\x96\x81no\xe2\x96\x81" "2\xef\xbd\x9c>";
+        static const char no3[] = "<\xef\xbd\x9chy_place\xe2\x96\x81holder\xe2\x96\x81no\xe2\x96\x81" "3\xef\xbd\x9c>";
+        static const char bos[] = "<\xef\xbd\x9chy_begin\xe2\x96\x81of\xe2\x96\x81sentence\xef\xbd\x9c>";
+        bool vl = f == F_HUNYUAN_VL;
+        if (vl) put(&o, bos);
+        for (size_t i = 0; i < n; i++) {
+            const char *r = role_of(&msgs[i]), *c = content_of(&msgs[i]);
+            if (is(r, "system")) {
+                if (i == 0) { put(&o, c); put(&o, no3); }
+            } else if (is(r, "user")) {
+                if (vl) { put(&o, c); put(&o, user); }
+                else { put(&o, user); put(&o, c); put(&o, ast); }
+            } else if (is(r, "assistant")) {
+                if (vl) { put(&o, c); put(&o, ast); }
+                else { put(&o, ast); put(&o, c); put(&o, no2); }
+            }
+        }
+        break;
+    }
     case F_UNKNOWN:
         break;
     }
