@@ -1,0 +1,157 @@
+// llm_faults.test.mjs — ragd's chat when the LLM misbehaves: down (connection refused), silent
+// (accepts and never answers; stalls mid-stream), drops the connection mid-stream, ends the stream
+// early without a finish, answers HTTP 500, invalid JSON in the stream, a non-SSE body. Each case:
+// the WebSocket gets an "error" (never a "done" that would pass a cut answer off as complete), ragd
+// keeps answering /health, the cut answer does not enter the history, and the same socket answers
+// the next question once the LLM behaves again. The LLM here is a small fake OpenAI server whose
+// faults are chosen per request; ragd itself is the real program.
+import http from 'node:http';
+import path from 'node:path';
+import { BIN, Chat, check, postJson, ragdEnv, sleep, start, stop, waitHttp, log } from '../ragd/lib.mjs';
+
+let mode = 'ok';
+const requests = [];
+const sockets = new Set();
+const chunk = (delta, finish) => `data: ${JSON.stringify({ id: 'x', object: 'chat.completion.chunk',
+  choices: [{ index: 0, delta, finish_reason: finish }] })}\n\n`;
+
+// The fake LLM: what /v1/chat/completions does depends on `mode`.
+function handler(req, res) {
+  let body = '';
+  req.on('data', (d) => { body += d; });
+  req.on('end', () => {
+    if (req.url === '/v1/models') {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ object: 'list', data: [{ id: 'tiny', object: 'model', meta: { n_ctx: 4096 } }] }));
+      return;
+    }
+    if (req.url !== '/v1/chat/completions') {
+      res.writeHead(404, { 'content-type': 'application/json' });
+      res.end('{"error":{"message":"not found","type":"not_found_error","code":404}}');
+      return;
+    }
+    requests.push(JSON.parse(body));
+    switch (mode) {
+      case 'hang': return; // accepted, never answered
+      case 'http500':
+        res.writeHead(500, { 'content-type': 'application/json' });
+        res.end('{"error":{"message":"model crashed","type":"server_error","code":500}}');
+        return;
+      case 'nonsse': // a whole non-streamed completion where a stream was asked for
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ id: 'x', object: 'chat.completion',
+          choices: [{ index: 0, message: { role: 'assistant', content: 'PARTIAL whole' }, finish_reason: 'stop' }] }));
+        return;
+      case 'htmlbody': // a proxy's error page with status 200
+        res.writeHead(200, { 'content-type': 'text/html' });
+        res.end('<html><body>Bad gateway PARTIAL</body></html>');
+        return;
+    }
+    res.writeHead(200, { 'content-type': 'text/event-stream' });
+    res.write(chunk({ role: 'assistant', content: '' }, null));
+    res.write(chunk({ content: 'PARTIAL one' }, null));
+    res.write(chunk({ content: ' PARTIAL two' }, null));
+    switch (mode) {
+      case 'drop': setTimeout(() => req.socket.destroy(), 100); return; // connection reset mid-stream
+      case 'endearly': setTimeout(() => res.end(), 100); return; // clean end, no finish, no [DONE]
+      case 'stall': return; // deltas, then silence
+      case 'badjson': setTimeout(() => res.end('data: {"choices":[{"delta":{"content":\n\n'), 100); return;
+    }
+    res.write(chunk({ content: 'Hello world!' }, null));
+    res.write(chunk({}, 'stop'));
+    res.end('data: [DONE]\n\n');
+  });
+}
+
+const llm = http.createServer(handler);
+llm.on('connection', (s) => { sockets.add(s); s.on('close', () => sockets.delete(s)); });
+await new Promise((r) => llm.listen(0, '127.0.0.1', r));
+const llmPort = llm.address().port;
+const { port, env } = await ragdEnv(`http://127.0.0.1:${llmPort}/v1`,
+  { RAG_TOP_K: '1', LLM_IDLE_TIMEOUT_S: '2', LLM_CONNECT_TIMEOUT_MS: '1000' });
+const base = `http://127.0.0.1:${port}`;
+const ragd = start('ragd', path.join(BIN, 'ragd'), ['serve'], env);
+let ok = false;
+let cases = 0;
+try {
+  await waitHttp(base + '/api/v1/health', ragd);
+  const r = await postJson(base + '/api/v1/knowledge/add-document', { source: 'a.txt', content: 'The Zorblax reactor makes 42 megawatts.' });
+  check(r.status === 201, 'add-document: ' + r.text);
+  const chat = new Chat(`ws://127.0.0.1:${port}/api/v1/ws/chat`);
+  await chat.opened;
+
+  // One good question: sources, deltas, done; the answer is whole.
+  const good = async (what) => {
+    mode = 'ok';
+    const n0 = requests.length;
+    chat.send({ content: 'What does the reactor make?' });
+    const msgs = await chat.until(['done', 'error'], 30000);
+    const text = msgs.filter((m) => m.type === 'delta').map((m) => m.content).join('');
+    check(msgs[msgs.length - 1].type === 'done' && text === 'PARTIAL one PARTIAL twoHello world!',
+      `recovery after ${what}: ${JSON.stringify(msgs)}`);
+    // the history sent with this question holds no cut answer
+    const sent = JSON.stringify(requests[requests.length - 1].messages);
+    check(requests.length === n0 + 1, `recovery after ${what}: one request`);
+    const cut = requests[requests.length - 1].messages.filter((m) => m.role === 'assistant' &&
+      m.content !== 'PARTIAL one PARTIAL twoHello world!');
+    check(cut.length === 0, `a cut answer entered the history after ${what}: ${sent}`);
+  };
+
+  // One faulty question: an error (possibly after some deltas), never done, within `ms`.
+  const faulty = async (m, what, re, ms) => {
+    mode = m;
+    const t0 = Date.now();
+    chat.send({ content: 'What does the reactor make?' });
+    const msgs = await chat.until(['done', 'error'], ms + 10000);
+    const dt = Date.now() - t0;
+    const last = msgs[msgs.length - 1];
+    check(last.type === 'error', `${what}: ends with ${JSON.stringify(last)} (all: ${JSON.stringify(msgs)})`);
+    check(re.test(last.message), `${what}: error message ${JSON.stringify(last.message)}`);
+    check(dt < ms, `${what}: error after ${dt} ms (limit ${ms})`);
+    const h = await fetch(base + '/api/v1/health', { signal: AbortSignal.timeout(5000) });
+    check(h.status === 200, `${what}: health ${h.status}`);
+    console.log(`ok ${what}: ${JSON.stringify(last.message)} in ${dt} ms`);
+    cases++;
+    await good(what);
+  };
+
+  await good('start');
+  await faulty('http500', 'HTTP 500', /LLM unavailable.*500.*model crashed/, 5000);
+  await faulty('nonsse', 'non-SSE JSON body', /LLM unavailable/, 5000);
+  await faulty('htmlbody', 'HTML body with 200', /LLM unavailable/, 5000);
+  await faulty('drop', 'connection reset mid-stream', /LLM unavailable/, 5000);
+  await faulty('endearly', 'stream ended without finish', /LLM unavailable.*(early|ended)/, 5000);
+  await faulty('badjson', 'invalid JSON mid-stream', /LLM unavailable/, 5000);
+  await faulty('hang', 'no answer (idle timeout 2 s)', /LLM unavailable.*(no data|time)/i, 6000);
+  await faulty('stall', 'stall mid-stream (idle timeout 2 s)', /LLM unavailable.*(no data|time)/i, 6000);
+
+  // down: nothing listens on the port (connection refused); then it comes back on the same port
+  await new Promise((r) => { llm.close(r); for (const s of sockets) s.destroy(); });
+  mode = 'ok';
+  let t0 = Date.now();
+  chat.send({ content: 'What does the reactor make?' });
+  let msgs = await chat.until(['done', 'error'], 15000);
+  check(msgs[msgs.length - 1].type === 'error' && /LLM unavailable/.test(msgs[msgs.length - 1].message),
+    'LLM down: ' + JSON.stringify(msgs));
+  check(Date.now() - t0 < 5000, `LLM down: error after ${Date.now() - t0} ms`);
+  check((await fetch(base + '/api/v1/health')).status === 200, 'health while the LLM is down');
+  console.log(`ok LLM down: ${JSON.stringify(msgs[msgs.length - 1].message)} in ${Date.now() - t0} ms`);
+  cases++;
+  await new Promise((r) => llm.listen(llmPort, '127.0.0.1', r));
+  await good('LLM down');
+
+  // the documents are untouched by all this
+  const list = await (await fetch(base + '/api/v1/knowledge/documents')).json();
+  check(list.total === 1, 'documents: ' + JSON.stringify(list));
+  chat.close();
+  await chat.closed;
+  check(ragd.exitCode === null, 'ragd still running');
+  console.log(`${cases} LLM fault cases passed`);
+  ok = true;
+} finally {
+  await stop(ragd);
+  llm.close();
+  for (const s of sockets) s.destroy();
+  if (!ok) console.error(log(ragd));
+}
+if (ragd.exitCode !== 0) { console.error('ragd exit ' + ragd.exitCode + '\n' + log(ragd)); process.exit(1); }
