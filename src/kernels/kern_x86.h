@@ -111,6 +111,39 @@ LM_AI void tile_q8_0(int R, int T, int64_t nb, const struct lm__block_q8_0 *cons
         for (int r = 0; r < R; r++) y[t * ldy + r] = hsum_ps(acc[r][t]);
 }
 
+/* One R x T tile of Q4_1 weights against Q8_1 activations: d*d8*dot(q, x) + m*s8. */
+LM_AI void tile_q4_1(int R, int T, int64_t nb, const struct lm__block_q4_1 *const *w,
+                     const struct lm__block_q8_1 *const *x, float *y, int64_t ldy)
+{
+    __m256 acc[4][4];
+    float accm[4][4];
+    for (int r = 0; r < R; r++)
+        for (int t = 0; t < T; t++) {
+            acc[r][t] = _mm256_setzero_ps();
+            accm[r][t] = 0;
+        }
+    for (int64_t b = 0; b < nb; b++) {
+        __m256i qw[4];
+        float dw[4], mw[4];
+        for (int r = 0; r < R; r++) {
+            qw[r] = nibbles32(w[r][b].qs);
+            dw[r] = f16_to_f32(w[r][b].d);
+            mw[r] = f16_to_f32(w[r][b].m);
+        }
+        for (int t = 0; t < T; t++) {
+            const __m256i qx = _mm256_loadu_si256((const __m256i *)x[t][b].qs);
+            const float dx = f16_to_f32(x[t][b].d), sx = f16_to_f32(x[t][b].s);
+            for (int r = 0; r < R; r++) {
+                const __m256i v = dot_u8s8(_mm256_setzero_si256(), qw[r], qx);
+                acc[r][t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(v), _mm256_set1_ps(dw[r] * dx), acc[r][t]);
+                accm[r][t] += mw[r] * sx;
+            }
+        }
+    }
+    for (int t = 0; t < T; t++)
+        for (int r = 0; r < R; r++) y[t * ldy + r] = hsum_ps(acc[r][t]) + accm[r][t];
+}
+
 /* Walks the nr x nt output in 4x4 tiles (edges in smaller tiles). */
 #define LM_X86_TILED_GEMM(NAME, TILE, WB, XB)                                                          \
     static void NAME(int64_t n, const void *w, size_t ws, int64_t nr, const void *x, size_t xs,        \
@@ -140,6 +173,7 @@ LM_AI void tile_q8_0(int R, int T, int64_t nb, const struct lm__block_q8_0 *cons
 
 LM_X86_TILED_GEMM(x86_gemm_q4_0_tiles, tile_q4_0, struct lm__block_q4_0, struct lm__block_q8_0)
 LM_X86_TILED_GEMM(x86_gemm_q8_0, tile_q8_0, struct lm__block_q8_0, struct lm__block_q8_0)
+LM_X86_TILED_GEMM(x86_gemm_q4_1, tile_q4_1, struct lm__block_q4_1, struct lm__block_q8_1)
 
 /* Prompt processing for Q4_0: 8 weight rows are unpacked into an interleaved buffer (for each
  * group of 4 columns, 4 bytes of each of the 8 rows side by side), so one maddubs multiplies
@@ -431,6 +465,54 @@ LM_AI void q4_K_row(int T, int64_t nb, const struct lm__block_q4_K *w, const str
     }
 }
 
+/* T tokens against one Q5_K row: Q4_K plus a fifth bit per value from qh. */
+LM_AI void q5_K_row(int T, int64_t nb, const struct lm__block_q5_K *w, const struct lm__block_q8_K *const *x,
+                    float *y, int64_t ldy)
+{
+    const __m256i m4 = _mm256_set1_epi8(0x0F), one = _mm256_set1_epi8(1);
+    __m256 acc[4], accm[4];
+    for (int t = 0; t < T; t++) acc[t] = accm[t] = _mm256_setzero_ps();
+    for (int64_t i = 0; i < nb; i++) {
+        uint8_t sm[16];
+        k4_scales(w[i].scales, sm);
+        const __m128i mins16 = _mm_cvtepu8_epi16(_mm_loadl_epi64((const __m128i *)(sm + 8)));
+        const float dw = f16_to_f32(w[i].d), dmw = f16_to_f32(w[i].dmin);
+        const __m256i hb = _mm256_loadu_si256((const __m256i *)w[i].qh);
+        __m256i lo[4], hi[4], sc[8];
+        for (int j = 0; j < 4; j++) {
+            const __m256i q = _mm256_loadu_si256((const __m256i *)(w[i].qs + 32 * j));
+            const __m256i b0 = _mm256_and_si256(_mm256_srli_epi16(hb, 2 * j), one);
+            const __m256i b1 = _mm256_and_si256(_mm256_srli_epi16(hb, 2 * j + 1), one);
+            lo[j] = _mm256_or_si256(_mm256_and_si256(q, m4), _mm256_slli_epi16(b0, 4));
+            hi[j] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(q, 4), m4), _mm256_slli_epi16(b1, 4));
+        }
+        for (int j = 0; j < 8; j++) sc[j] = _mm256_set1_epi16(sm[j]);
+        for (int t = 0; t < T; t++) {
+            const struct lm__block_q8_K *xb = &x[t][i];
+            __m256i sum = _mm256_setzero_si256();
+            for (int j = 0; j < 4; j++) {
+                const __m256i y0 = _mm256_loadu_si256((const __m256i *)(xb->qs + 64 * j));
+                const __m256i y1 = _mm256_loadu_si256((const __m256i *)(xb->qs + 64 * j + 32));
+                const __m256i p0 = _mm256_madd_epi16(_mm256_maddubs_epi16(lo[j], y0), sc[2 * j]);
+                const __m256i p1 = _mm256_madd_epi16(_mm256_maddubs_epi16(hi[j], y1), sc[2 * j + 1]);
+                sum = _mm256_add_epi32(sum, _mm256_add_epi32(p0, p1));
+            }
+            const __m128i b0 = _mm_loadu_si128((const __m128i *)xb->bsums);
+            const __m128i b1 = _mm_loadu_si128((const __m128i *)(xb->bsums + 8));
+            const __m128i pm = _mm_madd_epi16(mins16, _mm_hadd_epi16(b0, b1));
+            acc[t] = _mm256_fmadd_ps(_mm256_set1_ps(dw * xb->d), _mm256_cvtepi32_ps(sum), acc[t]);
+            accm[t] = _mm256_fmadd_ps(_mm256_set1_ps(dmw * xb->d),
+                                      _mm256_castps128_ps256(_mm_cvtepi32_ps(pm)), accm[t]);
+        }
+    }
+    for (int t = 0; t < T; t++) {
+        const __m128 m = _mm256_castps256_ps128(accm[t]);
+        __m128 s = _mm_add_ps(m, _mm_movehl_ps(m, m));
+        s = _mm_add_ss(s, _mm_movehdup_ps(s));
+        y[t * ldy] = hsum_ps(acc[t]) - _mm_cvtss_f32(s);
+    }
+}
+
 /* T tokens against one Q6_K row. The 6-bit values are used unsigned (0..63) and the offset of
  * 32 removed with the activation block sums: 32 * sum(scale * bsum). */
 LM_AI void q6_K_row(int T, int64_t nb, const struct lm__block_q6_K *w, const struct lm__block_q8_K *const *x,
@@ -498,6 +580,7 @@ LM_AI void q6_K_row(int T, int64_t nb, const struct lm__block_q6_K *w, const str
 
 LM_X86_K_GEMM(x86_gemm_q4_K, q4_K_row, struct lm__block_q4_K)
 LM_X86_K_GEMM(x86_gemm_q6_K, q6_K_row, struct lm__block_q6_K)
+LM_X86_K_GEMM(x86_gemm_q5_K, q5_K_row, struct lm__block_q5_K)
 
 /* Q8_K activations, bit-identical to lm__quantize_q8_K_ref. */
 static void x86_quantize_q8_K(const float *x, void *vy, int64_t n)

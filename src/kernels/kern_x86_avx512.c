@@ -9,6 +9,7 @@ void lm__kern_fill_avx512(struct lm__kern *k, int vnni)
     k->from_float[LM_TYPE_Q8_0] = x86_quantize_q8_0;
     k->from_float[LM_TYPE_Q8_K] = x86_quantize_q8_K;
     k->gemm[LM_TYPE_Q4_K] = x86_gemm_q4_K;
+    k->gemm[LM_TYPE_Q5_K] = x86_gemm_q5_K;
     k->gemm[LM_TYPE_F32] = x86_gemm_f32;
     k->gemm[LM_TYPE_F16] = x86_gemm_f16;
     k->gemm[LM_TYPE_BF16] = x86_gemm_bf16;
@@ -20,4 +21,5 @@ void lm__kern_fill_avx512(struct lm__kern *k, int vnni)
     if (!vnni) return;
     k->gemm[LM_TYPE_Q4_0] = x86_gemm_q4_0;
     k->gemm[LM_TYPE_Q8_0] = x86_gemm_q8_0;
+    k->gemm[LM_TYPE_Q4_1] = x86_gemm_q4_1;
 }
