@@ -81,6 +81,10 @@ const char *lm_http_query(const struct lm_http_req *req, const char *name);
  * lm_http_stream_gone). Looks at the socket without reading from it. */
 bool lm_http_req_gone(struct lm_http_req *req);
 
+/* The response decided so far, for access logs: its status (101 for an upgrade, 0 while
+ * none), and in *bytes (may be NULL) the body length of a complete response (0 for streams). */
+int lm_http_resp_status(struct lm_http_req *req, size_t *bytes);
+
 /* Adds a response header for the coming response (before respond/stream_begin). */
 void lm_http_add_header(struct lm_http_req *req, const char *name, const char *value);
 

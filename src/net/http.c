@@ -296,6 +296,21 @@ void lm_http_upgrade(struct lm_http_req *req, lm_http_upgrade_fn fn, void *arg)
     else LM_LOG_WARN("http: upgrade after a response for %s %s ignored", c->method, c->path);
 }
 
+/* Status and body size of the decided response (see header). */
+int lm_http_resp_status(struct lm_http_req *req, size_t *bytes)
+{
+    struct lm_http_conn *c = req->_conn;
+    pthread_mutex_lock(&c->mu);
+    int st = 0;
+    size_t n = 0;
+    if (c->decision == DECIDE_RESPOND || c->decision == DECIDE_STREAM) st = c->status;
+    else if (c->decision == DECIDE_UPGRADE) st = 101;
+    if (c->decision == DECIDE_RESPOND) n = c->resp_body.len;
+    pthread_mutex_unlock(&c->mu);
+    if (bytes) *bytes = n;
+    return st;
+}
+
 /* True when the peer closed or reset the socket (looked at without consuming anything). */
 static bool socket_closed(int fd)
 {
@@ -647,8 +662,10 @@ int lm_http_start(const struct lm_http_config *cfg, struct lm_http_server **out,
         lm_http_stop(s);
         return LM_EINVAL;
     }
+    /* poll(), not select(): select() cannot watch descriptors >= 1024, which caps the number
+     * of open WebSockets far below the descriptor limit */
     unsigned flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | MHD_ALLOW_UPGRADE |
-                     MHD_USE_ERROR_LOG | MHD_USE_ITC;
+                     MHD_USE_ERROR_LOG | MHD_USE_ITC | MHD_USE_POLL;
     if (ai->ai_family == AF_INET6) flags |= MHD_USE_IPv6;
     s->d = MHD_start_daemon(flags, (uint16_t)cfg->port, NULL, NULL, access_cb, s,
                             MHD_OPTION_SOCK_ADDR, ai->ai_addr,
