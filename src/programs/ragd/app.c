@@ -52,6 +52,7 @@ static void mkdir_p(char *path)
 int ragd_app_open(struct ragd_app *app, bool print_settings)
 {
     memset(app, 0, sizeof *app);
+    pthread_mutex_init(&app->chats_mu, NULL);
     char msg[1024];
     if (ragd_config_load(&app->cfg, msg, sizeof msg) < 0) {
         fprintf(stderr, "%s\n", msg);

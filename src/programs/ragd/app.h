@@ -3,6 +3,7 @@
 #ifndef RAGD_APP_H
 #define RAGD_APP_H
 
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -22,6 +23,8 @@ struct ragd_metrics {
     atomic_long ingests_running;
 };
 
+struct ragd_chat; /* one chat WebSocket (ws_chat.c) */
+
 struct ragd_app {
     struct ragd_config cfg;
     struct lm_rag_embedder emb;
@@ -31,6 +34,11 @@ struct ragd_app {
     atomic_int n_ctx;               /* the LLM's context per request; 0 = not known yet */
     atomic_int tokenize;            /* the LLM server's /tokenize: 0 unknown, 1 works, -1 absent */
     struct ragd_metrics m;
+    atomic_int draining;            /* SIGTERM: new requests get 503, new questions an error */
+    atomic_int drain_ending;        /* the drain's bound ran out: answers end with done now */
+    pthread_mutex_t chats_mu;       /* guards chats */
+    struct ragd_chat *chats;        /* open chat WebSockets */
+    atomic_long chat_ids;           /* serial numbers of chats, for the log */
     char exe[4096];                 /* this program, for the PDF extraction child */
 };
 
@@ -66,6 +74,13 @@ void ragd_api_search(struct ragd_app *app, struct lm_http_req *req);
 void ragd_api_health(struct ragd_app *app, struct lm_http_req *req);
 /* WebSocket /api/v1/ws/chat: checks origin, auth and limits, then upgrades. */
 void ragd_chat_upgrade(struct ragd_app *app, struct lm_http_req *req);
+/* Graceful shutdown of the chats (serve.c drives it after setting app->draining):
+ * ragd_chat_busy counts chats answering or holding queued questions; ragd_chat_end_all ends
+ * every answer in flight with done (sets drain_ending first); ragd_chat_close_all closes every
+ * chat WebSocket with 1001 (going away). */
+int ragd_chat_busy(struct ragd_app *app);
+void ragd_chat_end_all(struct ragd_app *app);
+void ragd_chat_close_all(struct ragd_app *app);
 /* True when the request carries RAGD_API_KEY (or no key is configured). */
 bool ragd_authorized(struct ragd_app *app, struct lm_http_req *req);
 

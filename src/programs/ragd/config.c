@@ -154,6 +154,8 @@ int ragd_config_load(struct ragd_config *c, char *msg, size_t cap)
     c->max_ingests = (int)v;
     if (get_long("RAGD_WS_RATE", 30, 1, 100000, &v, msg, cap)) return -1;
     c->ws_rate = (int)v;
+    if (get_long("RAGD_DRAIN_TIMEOUT_S", 20, 0, 86400, &v, msg, cap)) return -1;
+    c->drain_timeout_s = (int)v;
     if (get_long("LLM_CONTEXT_SIZE", 0, 0, 10000000, &v, msg, cap)) return -1;
     c->llm_context_size = (int)v;
     if (get_long("LLM_CONNECT_TIMEOUT_MS", 5000, 1, 600000, &v, msg, cap)) return -1;
@@ -257,6 +259,7 @@ void ragd_config_help(FILE *f)
           "  RAGD_ALLOWED_ORIGINS  WebSocket Origin allow-list, comma-separated, * for any (same origin)\n"
           "  RAGD_MAX_BODY (32M), RAGD_MAX_WS_MESSAGE (256K), RAGD_MAX_DOC_BYTES (16M), RAGD_MAX_CHUNKS (50000),\n"
           "  RAGD_MAX_WS_CONNECTIONS (256), RAGD_MAX_INGESTS (2), RAGD_WS_RATE (30 messages / 10 s),\n"
+          "  RAGD_DRAIN_TIMEOUT_S (20: on SIGTERM, answers in flight get this long, then end with done),\n"
           "  RAGD_THREADS (0 = all cores), RAGD_PDF_TIMEOUT_S (30)\n",
           f);
 }

@@ -27,6 +27,7 @@ struct ragd_config {
     int max_ws_connections;        /* RAGD_MAX_WS_CONNECTIONS */
     int max_ingests;               /* RAGD_MAX_INGESTS concurrent ingestions */
     int ws_rate;                   /* RAGD_WS_RATE messages per 10 s per connection */
+    int drain_timeout_s;           /* RAGD_DRAIN_TIMEOUT_S: answers in flight get this long on SIGTERM */
     int llm_context_size;          /* LLM_CONTEXT_SIZE: 0 = ask the server */
     long llm_connect_timeout_ms;   /* LLM_CONNECT_TIMEOUT_MS */
     long llm_idle_timeout_s;       /* LLM_IDLE_TIMEOUT_S */

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "app.h"
@@ -14,11 +15,29 @@
 
 static volatile sig_atomic_t g_stop;
 
-/* SIGINT/SIGTERM: leave the wait loop. */
+/* SIGINT/SIGTERM: leave the wait loop (a second one cuts the drain short). */
 static void on_signal(int sig)
 {
     (void)sig;
-    g_stop = 1;
+    g_stop = g_stop + 1;
+}
+
+/* Milliseconds on the monotonic clock. */
+static double now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+/* Appends s to b for a key=value log line: bytes that would break the line or its fields
+ * (controls, space, quote, non-ASCII) as %XX. */
+static void log_field(struct lm_buf *b, const char *s)
+{
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        if (*p <= 0x20 || *p >= 0x7f || *p == '"' || *p == '%') lm_buf_printf(b, "%%%02X", *p);
+        else lm_buf_append(b, (const char *)p, 1);
+    }
 }
 
 /* GET /metrics: Prometheus text. */
@@ -86,11 +105,13 @@ static void web(struct lm_http_req *req)
     }
 }
 
-/* Routes every request. */
-static void handle(struct lm_http_req *req, void *user)
+/* Routes a request to its handler. */
+static void route(struct ragd_app *app, struct lm_http_req *req)
 {
-    struct ragd_app *app = user;
-    atomic_fetch_add(&app->m.http_requests, 1);
+    if (atomic_load(&app->draining)) {
+        lm_http_respond_error(req, 503, "unavailable_error", "server is shutting down");
+        return;
+    }
     const char *p = req->path, *m = req->method;
     bool get = !strcmp(m, "GET") || !strcmp(m, "HEAD"), post = !strcmp(m, "POST");
     static const char docs[] = "/api/v1/knowledge/documents/";
@@ -121,6 +142,49 @@ static void handle(struct lm_http_req *req, void *user)
     } else {
         lm_http_respond_error(req, 405, "invalid_request_error", "method %s not allowed on %s", m, p);
     }
+}
+
+/* Every request: routed, then one access-log line (method, path without the query, status,
+ * body bytes, milliseconds; never headers, so never a key). */
+static void handle(struct lm_http_req *req, void *user)
+{
+    struct ragd_app *app = user;
+    atomic_fetch_add(&app->m.http_requests, 1);
+    double t0 = now_ms();
+    route(app, req);
+    size_t bytes = 0;
+    int status = lm_http_resp_status(req, &bytes);
+    struct lm_buf line = {0};
+    lm_buf_printf(&line, "ragd: http method=");
+    log_field(&line, req->method);
+    lm_buf_printf(&line, " path=");
+    log_field(&line, req->path);
+    lm_buf_printf(&line, " status=%d bytes=%zu ms=%.1f", status, bytes, now_ms() - t0);
+    LM_LOG_INFO("%s", line.data ? line.data : "ragd: http");
+    lm_buf_free(&line);
+}
+
+/* Graceful shutdown: no new requests or questions, answers in flight finish (or end with done
+ * after RAGD_DRAIN_TIMEOUT_S), ingestions finish, chats closed with 1001. */
+static void drain(struct ragd_app *app, struct lm_http_server *srv)
+{
+    double t0 = now_ms(), until = t0 + app->cfg.drain_timeout_s * 1e3;
+    atomic_store(&app->draining, 1);
+    lm_http_quiesce(srv);
+    LM_LOG_INFO("ragd: draining: chats=%ld busy=%d ingests=%ld timeout_s=%d", atomic_load(&app->m.ws_connections),
+                ragd_chat_busy(app), atomic_load(&app->m.ingests_running), app->cfg.drain_timeout_s);
+    while ((ragd_chat_busy(app) || atomic_load(&app->m.ingests_running)) && now_ms() < until && g_stop < 2)
+        usleep(20 * 1000);
+    int left = ragd_chat_busy(app);
+    if (left) {
+        LM_LOG_INFO("ragd: draining: ending %d answers in flight with done", left);
+        ragd_chat_end_all(app);
+        for (double end = now_ms() + 3000; ragd_chat_busy(app) && now_ms() < end;) usleep(20 * 1000);
+    }
+    ragd_chat_close_all(app);
+    /* the clients answer the close; lm_http_stop cuts off those that do not */
+    for (double end = now_ms() + 3000; atomic_load(&app->m.ws_connections) > 0 && now_ms() < end;) usleep(20 * 1000);
+    LM_LOG_INFO("ragd: drained in %.0f ms (answers ended early: %d)", now_ms() - t0, left);
 }
 
 /* Usage of `ragd serve`. */
@@ -193,8 +257,8 @@ int ragd_cmd_serve(int argc, char **argv)
     fflush(stderr);
     while (!g_stop) pause();
     fprintf(stderr, "ragd: shutting down\n");
-    lm_http_quiesce(srv);
-    lm_http_stop(srv);
+    drain(&app, srv);
+    lm_http_stop(srv); /* waits for handlers still running: an ingestion commits or rolls back */
     lm_llm_pool_free(pool);
     ragd_app_close(&app);
     return 0;

@@ -35,7 +35,7 @@ struct job {
     char *text;
 };
 
-struct chat {
+struct ragd_chat {
     struct ragd_app *app;
     struct lm_ws *ws;
     pthread_t worker;
@@ -53,10 +53,13 @@ struct chat {
     int rate_count;
     struct lm_rag_turn *turns; /* worker only: the conversation, plain questions and answers */
     size_t n_turns, cap_turns;
+    bool busy;                 /* guarded by mu: the worker is handling a message */
+    long id;                   /* serial number, for the log */
+    struct ragd_chat *next, *prev; /* app->chats, guarded by app->chats_mu */
 };
 
 /* Sends a JSON object (deleted here). */
-static int send_obj(struct chat *c, cJSON *o)
+static int send_obj(struct ragd_chat *c, cJSON *o)
 {
     char *s = cJSON_PrintUnformatted(o);
     cJSON_Delete(o);
@@ -67,7 +70,7 @@ static int send_obj(struct chat *c, cJSON *o)
 }
 
 /* Sends {"type": type} or {"type": "error", "message": msg}. */
-static int send_simple(struct chat *c, const char *type, const char *message)
+static int send_simple(struct ragd_chat *c, const char *type, const char *message)
 {
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "type", type);
@@ -77,7 +80,7 @@ static int send_simple(struct chat *c, const char *type, const char *message)
 
 /* Sends o as part of the answer in flight, unless that answer already ended (a stop sent its
  * done): then o is dropped and 1 returned. */
-static int send_answer_obj(struct chat *c, cJSON *o)
+static int send_answer_obj(struct ragd_chat *c, cJSON *o)
 {
     pthread_mutex_lock(&c->send_mu);
     int rc;
@@ -94,7 +97,7 @@ static int send_answer_obj(struct chat *c, cJSON *o)
 /* Ends the answer in flight with {"type": type} (done, or error with message), once. Called
  * by the worker when the answer ends and by the I/O thread on stop, so a stop gets its done
  * at once even while the LLM request is still being torn down. */
-static void end_answer(struct chat *c, const char *type, const char *message)
+static void end_answer(struct ragd_chat *c, const char *type, const char *message)
 {
     pthread_mutex_lock(&c->send_mu);
     if (c->answering && !c->ended) {
@@ -105,7 +108,7 @@ static void end_answer(struct chat *c, const char *type, const char *message)
 }
 
 /* Queues a job for the worker; false when too many are waiting. */
-static bool push_job(struct chat *c, enum job_kind kind, const char *text)
+static bool push_job(struct ragd_chat *c, enum job_kind kind, const char *text)
 {
     struct job *j = calloc(1, sizeof *j);
     if (!j) return false;
@@ -129,7 +132,7 @@ static bool push_job(struct chat *c, enum job_kind kind, const char *text)
 }
 
 /* Forgets the conversation. */
-static void clear_history(struct chat *c)
+static void clear_history(struct ragd_chat *c)
 {
     for (size_t i = 0; i < c->n_turns; i++) {
         free(c->turns[i].question);
@@ -139,7 +142,7 @@ static void clear_history(struct chat *c)
 }
 
 /* Appends a finished turn to the history. */
-static void add_turn(struct chat *c, const char *q, const char *a)
+static void add_turn(struct ragd_chat *c, const char *q, const char *a)
 {
     if (c->n_turns == c->cap_turns) {
         size_t cap = c->cap_turns ? c->cap_turns * 2 : 8;
@@ -172,9 +175,11 @@ static void add_turn(struct chat *c, const char *q, const char *a)
 }
 
 struct stream_ctx {
-    struct chat *c;
+    struct ragd_chat *c;
     struct lm_buf answer;
     long long t0_us;
+    long long first_us;        /* when the first piece arrived */
+    long deltas;
     bool first;
     bool gone;
 };
@@ -191,9 +196,11 @@ static long long now_us(void)
 static int on_delta(void *user, const char *text, size_t len)
 {
     struct stream_ctx *s = user;
+    s->deltas++;
     if (!s->first) {
         s->first = true;
-        atomic_fetch_add(&s->c->app->m.first_delta_us_sum, (long)(now_us() - s->t0_us));
+        s->first_us = now_us();
+        atomic_fetch_add(&s->c->app->m.first_delta_us_sum, (long)(s->first_us - s->t0_us));
         atomic_fetch_add(&s->c->app->m.first_delta_count, 1);
     }
     lm_buf_append(&s->answer, text, len);
@@ -208,7 +215,7 @@ static int on_delta(void *user, const char *text, size_t len)
 }
 
 /* Sends the sources message. */
-static void send_sources(struct chat *c, const struct lm_hit *h, size_t n)
+static void send_sources(struct ragd_chat *c, const struct lm_hit *h, size_t n)
 {
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "type", "sources");
@@ -225,8 +232,24 @@ static void send_sources(struct chat *c, const struct lm_hit *h, size_t n)
     send_answer_obj(c, o);
 }
 
+/* The answer's one log line (stable key=value): retrieval time, time to first token, pieces
+ * streamed and their rate, total time and how it ended. Never the question or a key. */
+static void log_answer(struct ragd_chat *c, const char *outcome, long long t0, long long t_ret,
+                       const struct stream_ctx *s, size_t n_sources)
+{
+    long long end = now_us();
+    bool first = s && s->first;
+    long deltas = s ? s->deltas : 0;
+    double gen_s = first ? (double)(end - s->first_us) / 1e6 : 0;
+    double tok_s = deltas > 1 && gen_s > 0 ? (double)(deltas - 1) / gen_s : 0;
+    LM_LOG_INFO("ragd: chat id=%ld outcome=%s sources=%zu retrieval_ms=%.1f ttft_ms=%.1f tokens=%ld tok_s=%.1f "
+                "total_ms=%.1f",
+                c->id, outcome, n_sources, t_ret ? (double)(t_ret - t0) / 1e3 : 0.0,
+                first ? (double)(s->first_us - t0) / 1e3 : -1.0, deltas, tok_s, (double)(end - t0) / 1e3);
+}
+
 /* Answers one question: retrieval, prompt within the context, streamed answer, done. */
-static void answer(struct chat *c, const char *question)
+static void answer(struct ragd_chat *c, const char *question)
 {
     struct ragd_app *app = c->app;
     long long t0 = now_us();
@@ -237,6 +260,12 @@ static void answer(struct chat *c, const char *question)
     c->ended = false;
     pthread_mutex_unlock(&c->send_mu);
     if (lm_ws_closed(c->ws)) return; /* the client left while this question waited */
+    if (atomic_load(&app->drain_ending)) {
+        /* the shutdown's bound ran out between taking this question and starting it */
+        end_answer(c, "done", NULL);
+        log_answer(c, "stopped", t0, 0, NULL, 0);
+        return;
+    }
     struct lm_hit *hits = NULL;
     size_t n_hits = 0;
     struct lm_error err = {0};
@@ -246,8 +275,10 @@ static void answer(struct chat *c, const char *question)
         snprintf(msg, sizeof msg, "knowledge store unavailable: %s", err.msg);
         atomic_fetch_add(&app->m.answer_errors, 1);
         end_answer(c, "error", msg);
+        log_answer(c, "error", t0, now_us(), NULL, 0);
         return;
     }
+    long long t_ret = now_us();
 
     /* fit the prompt in the model's context: fewer chunks first, then older turns */
     int n_ctx = ragd_app_n_ctx(app);
@@ -268,6 +299,7 @@ static void answer(struct chat *c, const char *question)
     if (!turn) {
         lm_store_free_hits(hits, n_hits);
         end_answer(c, "error", "out of memory");
+        log_answer(c, "error", t0, t_ret, NULL, 0);
         return;
     }
     if (budget && turn_tokens + 32 > budget) {
@@ -277,9 +309,11 @@ static void answer(struct chat *c, const char *question)
         free(turn);
         lm_store_free_hits(hits, n_hits);
         end_answer(c, "error", msg);
+        log_answer(c, "error", t0, t_ret, NULL, 0);
         return;
     }
     send_sources(c, hits, n_hits);
+    size_t n_sources = n_hits;
     lm_store_free_hits(hits, n_hits);
 
     size_t keep = budget ? lm_rag_history_fit(c->turns, c->n_turns, turn_tokens, budget) : c->n_turns;
@@ -288,6 +322,7 @@ static void answer(struct chat *c, const char *question)
     if (!msgs) {
         free(turn);
         end_answer(c, "error", "out of memory");
+        log_answer(c, "error", t0, t_ret, NULL, n_sources);
         return;
     }
     size_t m = 0;
@@ -316,12 +351,14 @@ static void answer(struct chat *c, const char *question)
         else atomic_fetch_add(&app->m.answers, 1);
         add_turn(c, question, s.answer.data ? s.answer.data : "");
         if (!s.gone) end_answer(c, "done", NULL);
+        log_answer(c, rc == LM_ECANCELED ? "stopped" : "done", t0, t_ret, &s, n_sources);
     } else {
         char msg[400];
         snprintf(msg, sizeof msg, "LLM unavailable: %s", err.msg);
         LM_LOG_WARN("ragd: chat: %s", err.msg);
         atomic_fetch_add(&app->m.answer_errors, 1);
         end_answer(c, "error", msg);
+        log_answer(c, "error", t0, t_ret, &s, n_sources);
     }
     lm_buf_free(&s.answer);
 }
@@ -329,7 +366,7 @@ static void answer(struct chat *c, const char *question)
 /* The worker: answers queued messages in order until the connection ends. */
 static void *worker_main(void *arg)
 {
-    struct chat *c = arg;
+    struct ragd_chat *c = arg;
     for (;;) {
         pthread_mutex_lock(&c->mu);
         while (!c->head && !c->quit) pthread_cond_wait(&c->cv, &c->mu);
@@ -341,12 +378,15 @@ static void *worker_main(void *arg)
         c->head = j->next;
         if (!c->head) c->tail = NULL;
         c->pending--;
+        c->busy = true;
         pthread_mutex_unlock(&c->mu);
         if (j->kind == JOB_RESET) {
             clear_history(c);
             send_simple(c, "reset_ok", NULL);
         } else if (j->kind == JOB_ERROR) {
             send_simple(c, "error", j->text); /* in order: after the answer before it, as the seed */
+        } else if (atomic_load(&c->app->draining)) {
+            send_simple(c, "error", "server is shutting down"); /* nothing new starts during the drain */
         } else {
             answer(c, j->text);
             pthread_mutex_lock(&c->send_mu);
@@ -355,6 +395,9 @@ static void *worker_main(void *arg)
         }
         free(j->text);
         free(j);
+        pthread_mutex_lock(&c->mu);
+        c->busy = false;
+        pthread_mutex_unlock(&c->mu);
     }
     return NULL;
 }
@@ -373,7 +416,7 @@ static char *strip_dup(const char *s)
 /* A message from the client (I/O thread). */
 static void on_message(struct lm_ws *ws, const char *data, size_t len, void *user)
 {
-    struct chat *c = user;
+    struct ragd_chat *c = user;
     struct ragd_app *app = c->app;
     atomic_fetch_add(&app->m.ws_messages, 1);
     long now = (long)time(NULL);
@@ -430,7 +473,7 @@ static void on_message(struct lm_ws *ws, const char *data, size_t len, void *use
 static void run_chat(int fd, const char *extra, size_t extra_len, void *arg, bool authed)
 {
     struct ragd_app *app = arg;
-    struct chat *c = calloc(1, sizeof *c);
+    struct ragd_chat *c = calloc(1, sizeof *c);
     if (!c) return;
     c->app = app;
     c->authed = authed;
@@ -440,8 +483,16 @@ static void run_chat(int fd, const char *extra, size_t extra_len, void *arg, boo
     pthread_cond_init(&c->cv, NULL);
     c->ws = lm_ws_new(&(struct lm_ws_config){.max_message = app->cfg.max_ws_message, .on_message = on_message,
                                              .user = c});
+    c->id = atomic_fetch_add(&app->chat_ids, 1) + 1;
     atomic_fetch_add(&app->m.ws_connections, 1);
     atomic_fetch_add(&app->m.ws_connections_total, 1);
+    pthread_mutex_lock(&app->chats_mu);
+    c->next = app->chats;
+    if (app->chats) app->chats->prev = c;
+    app->chats = c;
+    pthread_mutex_unlock(&app->chats_mu);
+    /* a connection that raced with the start of a shutdown is told at once */
+    if (c->ws && atomic_load(&app->drain_ending)) lm_ws_close(c->ws, 1001, "server is shutting down");
     if (c->ws && pthread_create(&c->worker, NULL, worker_main, c) == 0) {
         lm_ws_run(c->ws, fd, extra, extra_len);
         pthread_mutex_lock(&c->mu);
@@ -451,6 +502,11 @@ static void run_chat(int fd, const char *extra, size_t extra_len, void *arg, boo
         atomic_store(&c->cancel, 1);
         pthread_join(c->worker, NULL);
     }
+    pthread_mutex_lock(&app->chats_mu);
+    if (c->prev) c->prev->next = c->next;
+    else app->chats = c->next;
+    if (c->next) c->next->prev = c->prev;
+    pthread_mutex_unlock(&app->chats_mu);
     atomic_fetch_sub(&app->m.ws_connections, 1);
     for (struct job *j = c->head, *n; j; j = n) {
         n = j->next;
@@ -464,6 +520,42 @@ static void run_chat(int fd, const char *extra, size_t extra_len, void *arg, boo
     pthread_mutex_destroy(&c->send_mu);
     pthread_mutex_destroy(&c->mu);
     free(c);
+}
+
+/* Chats answering or with questions waiting (see app.h). */
+int ragd_chat_busy(struct ragd_app *app)
+{
+    int n = 0;
+    pthread_mutex_lock(&app->chats_mu);
+    for (struct ragd_chat *c = app->chats; c; c = c->next) {
+        pthread_mutex_lock(&c->mu);
+        if (c->busy || c->head) n++;
+        pthread_mutex_unlock(&c->mu);
+    }
+    pthread_mutex_unlock(&app->chats_mu);
+    return n;
+}
+
+/* Ends every answer in flight with done (see app.h). */
+void ragd_chat_end_all(struct ragd_app *app)
+{
+    atomic_store(&app->drain_ending, 1);
+    pthread_mutex_lock(&app->chats_mu);
+    for (struct ragd_chat *c = app->chats; c; c = c->next) {
+        atomic_store(&c->cancel, 1);
+        end_answer(c, "done", NULL);
+    }
+    pthread_mutex_unlock(&app->chats_mu);
+}
+
+/* Closes every chat WebSocket with 1001 (see app.h). */
+void ragd_chat_close_all(struct ragd_app *app)
+{
+    atomic_store(&app->drain_ending, 1);
+    pthread_mutex_lock(&app->chats_mu);
+    for (struct ragd_chat *c = app->chats; c; c = c->next)
+        if (c->ws) lm_ws_close(c->ws, 1001, "server is shutting down");
+    pthread_mutex_unlock(&app->chats_mu);
 }
 
 /* Upgrade callbacks: authorised by header already, or waiting for an auth message. */
@@ -505,6 +597,10 @@ static bool origin_allowed(struct ragd_app *app, struct lm_http_req *req)
 /* Handshake, origin, auth and connection limit, then the upgrade (see app.h). */
 void ragd_chat_upgrade(struct ragd_app *app, struct lm_http_req *req)
 {
+    if (atomic_load(&app->draining)) {
+        lm_http_respond_error(req, 503, "unavailable_error", "server is shutting down");
+        return;
+    }
     if (!origin_allowed(app, req)) {
         lm_http_respond_error(req, 403, "permission_error", "origin not allowed (RAGD_ALLOWED_ORIGINS)");
         return;
