@@ -234,8 +234,9 @@ int main(void)
         if (lm_model_load(gguf, NULL, &m, &err) < 0) LM_FAIL_("%s", err.msg);
         ASSERT_STR_EQ(lm_model_info(m)->arch, "gemma3");
         ASSERT(!lm_model_info(m)->is_embedding);
-        /* the default micro-batch, and 4-token micro-batches whose local rings (8 + 4) wrap */
-        int a = compare(m, mj, 0), b = compare(m, mj, 4);
+        /* the default micro-batch; for the first two models (F32, Q8_0) also 4-token
+         * micro-batches, whose local rings (8 + 4 positions) wrap */
+        int a = compare(m, mj, 0), b = n_models < 2 ? compare(m, mj, 4) : 0;
         if (a > 0) total_compared += a;
         if (b > 0) total_compared += b;
         if (n_models == 0) {
