@@ -14,7 +14,7 @@
  * global unless attention.sliding_window_pattern says otherwise. The KV cache is f16 as
  * llama.cpp's default, and attention rounds Q and the softmax weights to f16 as its non-flash
  * CPU path does, so greedy continuations agree with it. Local layers keep a ring of
- * sliding_window + n_batch positions per sequence. */
+ * sliding_window + n_batch positions per sequence when full caches would be large (use_rings). */
 #include <math.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -211,7 +211,20 @@ static void g3_ctx_free(struct lm_ctx *c)
     c->impl = NULL;
 }
 
-/* arch->ctx_init: f16 caches (global layers: n_ctx positions; local: a ring) and scratch. */
+/* Whether local layers keep only a ring of n_swa + n_batch positions. Rings save most of the
+ * cache on long contexts, but a sequence truncated by more than n_batch positions from its end
+ * has lost part of its window (forward then fails with a message; the caller must clear and
+ * re-decode it, as llama.cpp's server does). So rings are used only when full caches would
+ * pass 2 GiB; LM_SWA_RING=1 forces them (tests), LM_SWA_RING=0 forbids them. */
+static bool use_rings(const struct g3 *g, const struct lm_ctx *c)
+{
+    const char *env = getenv("LM_SWA_RING");
+    if (env && *env) return *env == '1';
+    double full = (double)g->n_layer * c->n_seq * c->n_ctx * (g->n_head_kv * (g->hd_k + g->hd_v)) * 2.0;
+    return full > 2.0 * 1024 * 1024 * 1024;
+}
+
+/* arch->ctx_init: f16 caches (global layers: n_ctx positions; local: n_ctx or a ring) and scratch. */
 static int g3_ctx_init(struct lm_ctx *c, struct lm_error *err)
 {
     const struct g3 *g = c->m->impl;
@@ -220,7 +233,9 @@ static int g3_ctx_init(struct lm_ctx *c, struct lm_error *err)
     c->impl = s;
     s->n_seq = c->n_seq, s->n_ctx = c->n_ctx, s->n_batch = c->n_batch;
     s->n_threads = c->pool ? lm_pool_size(c->pool) : 1;
-    s->cap_local = g->n_swa > 0 && g->n_swa + c->n_batch < c->n_ctx ? g->n_swa + c->n_batch : c->n_ctx;
+    s->cap_local = c->n_ctx;
+    if (g->n_swa > 0 && g->n_swa + c->n_batch < c->n_ctx && use_rings(g, c))
+        s->cap_local = g->n_swa + c->n_batch;
     s->k = calloc((size_t)g->n_layer, sizeof *s->k);
     s->v = calloc((size_t)g->n_layer, sizeof *s->v);
     s->cap = calloc((size_t)g->n_layer, sizeof *s->cap);

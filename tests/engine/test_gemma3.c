@@ -1,8 +1,9 @@
 /* test_gemma3.c — the gemma3 decoder against llama.cpp (tests/parity/gemma_goldens.json, written
  * by tests/parity/gemma_goldens.mjs on gguf-synth models: F32, F16 and Q8_0, tied and untied,
  * 12 layers of which 2 global and 10 local with an 8-token sliding window), then behaviour of
- * the context: micro-batches small enough that the local layers' ring caches wrap, two
- * sequences decoded together, truncation and re-decoding.
+ * the context with full caches and with ring caches for the local layers (LM_SWA_RING=1, tiny
+ * micro-batches so the rings wrap): two sequences decoded together, truncation and re-decoding,
+ * and the refusal to decode after truncating behind a ring's window.
  *
  * Greedy picks must be identical at every step except at a near-tie (llama.cpp's top-2 logit
  * gap < NEAR_TIE), where a different pick ends that model's comparison; the top logits relative
@@ -234,15 +235,21 @@ int main(void)
         if (lm_model_load(gguf, NULL, &m, &err) < 0) LM_FAIL_("%s", err.msg);
         ASSERT_STR_EQ(lm_model_info(m)->arch, "gemma3");
         ASSERT(!lm_model_info(m)->is_embedding);
-        /* the default micro-batch; for the first two models (F32, Q8_0) also 4-token
-         * micro-batches, whose local rings (8 + 4 positions) wrap */
-        int a = compare(m, mj, 0), b = n_models < 2 ? compare(m, mj, 4) : 0;
-        if (a > 0) total_compared += a;
-        if (b > 0) total_compared += b;
+        /* full caches with the default micro-batch; for the first two models (F32, Q8_0)
+         * also ring caches for the local layers with 4-token micro-batches (8 + 4 positions:
+         * the rings wrap) */
+        setenv("LM_SWA_RING", "0", 1);
+        int a = compare(m, mj, 0), b = 0;
+        if (n_models == 0) check_batching(m, mj);
+        setenv("LM_SWA_RING", "1", 1);
+        if (n_models < 2) b = compare(m, mj, 4);
         if (n_models == 0) {
             check_batching(m, mj);
             check_ring_truncation(m);
         }
+        unsetenv("LM_SWA_RING");
+        if (a > 0) total_compared += a;
+        if (b > 0) total_compared += b;
         lm_model_free(m);
         n_models++;
     }
