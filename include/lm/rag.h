@@ -6,7 +6,7 @@
  * in-process engine (lm/embed.h); a program may fill one that calls a server instead.
  *
  *     struct lm_hit *hits; size_t n;
- *     lm_rag_retrieve(store, emb, "question", 3, &hits, &n, &err);    // fused RRF scores
+ *     lm_rag_retrieve(store, emb, "question", 3, &hits, &n, &err);    // fused (weighted RRF) scores
  *     char *turn = lm_rag_user_turn("question", hits, n);             // the seed's wording
  */
 #ifndef LM_RAG_H
@@ -43,15 +43,26 @@ void lm_rag_embedder_free(struct lm_rag_embedder *e);
 /* ---- retrieval ---- */
 
 /* Hybrid retrieval: the question's vector top-k and keyword top-k from the store (each
- * fetching more than k), merged by reciprocal rank fusion (score = Σ 1/(60 + rank)), the best
- * k returned with the fused score. A failed keyword half degrades to vector only; emb may be
- * NULL for keyword only. *out freed with lm_store_free_hits. */
+ * fetching more than k), merged by lm_rag_fuse_hybrid, the best k returned with the fused
+ * score. A failed keyword half degrades to vector only; emb may be NULL for keyword only.
+ * *out freed with lm_store_free_hits. */
 int lm_rag_retrieve(struct lm_store *s, const struct lm_rag_embedder *emb, const char *question, int k,
                     struct lm_hit **out, size_t *n, struct lm_error *err);
 
 /* Fuses two ranked lists (best first) by reciprocal rank fusion into the best k; takes the
  * hits' strings (the inputs are freed). Exposed for tests. */
 int lm_rag_fuse(struct lm_hit *a, size_t na, struct lm_hit *b, size_t nb, int k, struct lm_hit **out, size_t *n);
+/* Weighted RRF of a vector list v (similarities, best first) and a keyword list kw (scores,
+ * best first): score = wv/(60 + rank_v) + wk·(score/best keyword score)/(60 + rank_k), with wv
+ * from the spread of v's similarities (lm_rag_vector_weight: a flat list, as a weak embedder
+ * gives, votes little), wk = 1, both scaled to sum to 2 (plain RRF's scale). So a chunk that
+ * alone matches a rare exact term (a name, a number) comes first unless the vectors clearly
+ * disagree. No keyword hits: plain 1/(60 + rank) of v. Takes the hits like lm_rag_fuse. */
+int lm_rag_fuse_hybrid(struct lm_hit *v, size_t nv, struct lm_hit *kw, size_t nk, int k, struct lm_hit **out,
+                       size_t *n);
+/* The vector list's vote in lm_rag_fuse_hybrid: (top - tenth similarity) / 0.1, within [0.1, 1];
+ * 1 with fewer than 3 hits. */
+double lm_rag_vector_weight(const struct lm_hit *v, size_t nv);
 
 /* ---- prompt ---- */
 
