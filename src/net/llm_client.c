@@ -451,6 +451,11 @@ static int request_json(const struct lm_llm_config *cfg, const char *url, const 
     struct body_state bs = {0};
     if (body) curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
     curl_easy_setopt(h, CURLOPT_TIMEOUT, cfg->timeout_s > 0 ? cfg->timeout_s : 300L);
+    /* a server that accepts and then says nothing is given up on after the idle timeout, as a
+     * stream is: else a chat's metadata calls (/models, /props, /tokenize) wait out the whole
+     * request timeout each, far longer than the LLM_IDLE_TIMEOUT_S the user set */
+    curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L);
+    curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, cfg->idle_timeout_s > 0 ? cfg->idle_timeout_s : 120L);
     curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body_write);
     curl_easy_setopt(h, CURLOPT_WRITEDATA, &bs);
     CURLcode crc = curl_easy_perform(h);
