@@ -21,6 +21,7 @@ function handler(req, res) {
   let body = '';
   req.on('data', (d) => { body += d; });
   req.on('end', () => {
+    if (mode === 'hangall') return; // accepts every request (models, props, tokenize too), answers none
     if (req.url === '/v1/models') {
       res.writeHead(200, { 'content-type': 'application/json' });
       res.end(JSON.stringify({ object: 'list', data: [{ id: 'tiny', object: 'model', meta: { n_ctx: 4096 } }] }));
@@ -120,6 +121,16 @@ try {
     await good(what);
   };
 
+  // silent from the start (ragd has not learnt the context size yet): the metadata requests a chat
+  // makes first (/v1/models, /props, /tokenize) must be bounded by the idle timeout too
+  mode = 'hangall';
+  let t0 = Date.now();
+  chat.send({ content: 'What does the reactor make?' });
+  let msgs = await chat.until(['done', 'error'], 60000);
+  check(msgs[msgs.length - 1].type === 'error', 'silent LLM from the start: ' + JSON.stringify(msgs));
+  check(Date.now() - t0 < 15000, `silent LLM from the start: error after ${Date.now() - t0} ms`);
+  console.log(`ok silent LLM from the start: ${JSON.stringify(msgs[msgs.length - 1].message)} in ${Date.now() - t0} ms`);
+  cases++;
   await good('start');
   await faulty('http500', 'HTTP 500', /LLM unavailable.*500.*model crashed/, 5000);
   await faulty('nonsse', 'non-SSE JSON body', /LLM unavailable/, 5000);
@@ -133,9 +144,9 @@ try {
   // down: nothing listens on the port (connection refused); then it comes back on the same port
   await new Promise((r) => { llm.close(r); for (const s of sockets) s.destroy(); });
   mode = 'ok';
-  let t0 = Date.now();
+  t0 = Date.now();
   chat.send({ content: 'What does the reactor make?' });
-  let msgs = await chat.until(['done', 'error'], 15000);
+  msgs = await chat.until(['done', 'error'], 15000);
   check(msgs[msgs.length - 1].type === 'error' && /LLM unavailable/.test(msgs[msgs.length - 1].message),
     'LLM down: ' + JSON.stringify(msgs));
   check(Date.now() - t0 < 5000, `LLM down: error after ${Date.now() - t0} ms`);
