@@ -42,6 +42,14 @@ function handler(req, res) {
         res.writeHead(500, { 'content-type': 'application/json' });
         res.end('{"error":{"message":"model crashed","type":"server_error","code":500}}');
         return;
+      case 'http401':
+        res.writeHead(401, { 'content-type': 'application/json' });
+        res.end('{"error":{"message":"Invalid API Key","type":"authentication_error","code":401}}');
+        return;
+      case 'busy': // always a full queue: ragd retries with backoff, then gives up
+        res.writeHead(503, { 'content-type': 'application/json', 'retry-after': '1' });
+        res.end('{"error":{"message":"server busy, queue full","type":"overloaded_error","code":503}}');
+        return;
       case 'nonsse': // a whole non-streamed completion where a stream was asked for
         res.writeHead(200, { 'content-type': 'application/json' });
         res.end(JSON.stringify({ id: 'x', object: 'chat.completion',
@@ -60,6 +68,9 @@ function handler(req, res) {
       case 'drop': setTimeout(() => req.socket.destroy(), 100); return; // connection reset mid-stream
       case 'endearly': setTimeout(() => res.end(), 100); return; // clean end, no finish, no [DONE]
       case 'stall': return; // deltas, then silence
+      case 'sseerror': // llama.cpp's way to fail after the headers: an error event in the stream
+        setTimeout(() => res.end('data: {"error":{"message":"context shift failed","type":"server_error","code":500}}\n\n'), 100);
+        return;
       case 'badjson': setTimeout(() => res.end('data: {"choices":[{"delta":{"content":\n\n'), 100); return;
     }
     res.write(chunk({ content: 'Hello world!' }, null));
@@ -131,8 +142,19 @@ try {
   check(Date.now() - t0 < 15000, `silent LLM from the start: error after ${Date.now() - t0} ms`);
   console.log(`ok silent LLM from the start: ${JSON.stringify(msgs[msgs.length - 1].message)} in ${Date.now() - t0} ms`);
   cases++;
+  // /health with a silent LLM: answers (200, degraded), bounded
+  t0 = Date.now();
+  const hs = await fetch(base + '/api/v1/health', { signal: AbortSignal.timeout(15000) });
+  const hj = await hs.json();
+  check(hs.status === 200 && hj.status === 'degraded' && !hj.llm.ok, 'health with a silent LLM: ' + JSON.stringify(hj));
+  check(Date.now() - t0 < 8000, `health with a silent LLM took ${Date.now() - t0} ms`);
+  console.log(`ok health with a silent LLM: degraded in ${Date.now() - t0} ms`);
+  cases++;
   await good('start');
   await faulty('http500', 'HTTP 500', /LLM unavailable.*500.*model crashed/, 5000);
+  await faulty('http401', 'HTTP 401 (wrong key)', /LLM unavailable.*401.*Invalid API Key/, 5000);
+  await faulty('busy', 'HTTP 503 on every retry', /LLM unavailable.*503.*busy/, 15000);
+  await faulty('sseerror', 'error event mid-stream', /LLM unavailable.*context shift failed/, 5000);
   await faulty('nonsse', 'non-SSE JSON body', /LLM unavailable/, 5000);
   await faulty('htmlbody', 'HTML body with 200', /LLM unavailable/, 5000);
   await faulty('drop', 'connection reset mid-stream', /LLM unavailable/, 5000);
