@@ -90,8 +90,10 @@ Aggregate tok/s = generated tokens of all streams / wall time from the first req
 token (prompt processing included). All streams of a step are decoded in one batched forward pass,
 so the weights are read once per step for every stream. Peer: llama.cpp through node-llama-cpp
 3.21.1 (\`bench/serve/peer.mjs\`), one context with N sequences decoded together, same model,
-threads, prompt token ids and length, in-process (no HTTP, so an upper bound for a server). On this
-shared 2-core machine other processes disturb the numbers; the load average above says how much.
+threads, prompt token ids and length, in-process (no HTTP). llmd reuses cached prompt prefixes (as
+llama-server does; the warm-up and the earlier prompts share the chat-template prefix), the peer
+decodes every prompt in full. On this shared 2-core machine other processes disturb the numbers;
+the load average above says how much.
 <!-- serve:end -->
 MD
 )
