@@ -209,6 +209,10 @@ static void slot_start(struct llmd_sched *s, struct slot *sl, struct llmd_task *
     /* reuse the cached prefix, but decode at least the last prompt token for its logits */
     int p = common_prefix(sl, t);
     if (p > t->n_prompt - 1) p = t->n_prompt - 1;
+    /* Sliding-window models may keep their local layers in rings of window + n_batch
+     * positions: cutting a sequence back further than n_batch from its end loses part of
+     * the window. Such a prefix is not reused; the slot starts afresh. */
+    if (sl->n_cache - p > s->n_batch) p = 0;
     lm_ctx_seq_truncate(s->ctx, sl->id, p);
     sl->n_cache = p;
     sl->n_fed = sl->n_past = sl->n_cached = p;
