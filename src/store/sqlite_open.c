@@ -218,7 +218,10 @@ static void sq_close(struct lm_store *st)
     if (!s) return;
     for (int i = 0; i < s->n_readers; i++) sqlite3_close(s->readers[i]);
     if (s->writer) {
-        /* fold the WAL back into the main file so the folder holds one file when idle */
+        /* fold the WAL back into the main file so the folder holds one file when idle; best effort
+         * and without waiting: another process holding the store (a write lock) must not add the
+         * busy timeout to every shutdown and every failed open (the WAL stays, nothing is lost) */
+        sqlite3_busy_timeout(s->writer, 0);
         if (!s->memory) sqlite3_exec(s->writer, "PRAGMA wal_checkpoint(TRUNCATE)", NULL, NULL, NULL);
         sqlite3_close(s->writer);
     }
