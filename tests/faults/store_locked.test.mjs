@@ -2,10 +2,11 @@
 // on the database file (the sqlite3 shell, BEGIN IMMEDIATE): add-document and delete answer a
 // clear 503 within the busy timeout (no hang), nothing half-written appears, reads (list, search,
 // the chat's retrieval) keep working, /health answers; once the lock is released, writes work.
+// A ragd starting on a locked store exits with one clear line; unlocked, it starts.
 import { spawn, spawnSync } from 'node:child_process';
 import http from 'node:http';
 import path from 'node:path';
-import { BIN, Chat, TMP, check, postJson, ragdEnv, skip, start, stop, waitHttp, log } from '../ragd/lib.mjs';
+import { BIN, Chat, TMP, check, freePort, postJson, ragdEnv, skip, sleep, start, stop, waitHttp, log } from '../ragd/lib.mjs';
 
 if (process.env.LM_TEST_DATABASE_URL) skip('this test is about the SQLite store');
 if (spawnSync('sqlite3', ['-version']).status !== 0) skip('no sqlite3 shell (apt-get install sqlite3)');
@@ -109,7 +110,30 @@ try {
   check(id1 > 0, 'ids');
   chat.close();
   await chat.closed;
-  console.log('3 store-lock cases passed (write refused, reads served, recovery)');
+
+  // a second ragd starting on the store while it is locked: one clear line and a non-zero exit
+  // after the busy timeout (it does not hang, and does not serve half-open); unlocked, it starts
+  holder = await lockHolder();
+  const env2 = { ...env, PORT: String(await freePort()) };
+  const t2 = Date.now();
+  let ragd2 = start('ragd2', path.join(BIN, 'ragd'), ['serve'], env2);
+  const ex = await Promise.race([ragd2.exited, sleep(30000).then(() => null)]);
+  check(ex && ex.code !== 0 && /locked/.test(log(ragd2)), `start on a locked store: ${JSON.stringify(ex)}\n${log(ragd2)}`);
+  // one busy timeout (10 s), not two: closing the failed store must not wait on the lock again
+  check(Date.now() - t2 < 17000, `start on a locked store took ${Date.now() - t2} ms`);
+  console.log(`start on a locked store: exit ${ex.code} after ${Date.now() - t2} ms: ${log(ragd2).trim().split('\n').pop()}`);
+  await holder.release();
+  holder = null;
+  ragd2 = start('ragd3', path.join(BIN, 'ragd'), ['serve'], env2);
+  try {
+    await waitHttp(`http://127.0.0.1:${env2.PORT}/api/v1/health`, ragd2);
+    const l2 = await (await fetch(`http://127.0.0.1:${env2.PORT}/api/v1/knowledge/documents`)).json();
+    check(l2.total === 2, 'second ragd after the lock: ' + JSON.stringify(l2));
+  } finally {
+    await stop(ragd2);
+  }
+  check(ragd2.exitCode === 0, 'second ragd exit: ' + ragd2.exitCode + '\n' + log(ragd2));
+  console.log('4 store-lock cases passed (write refused, reads served, start refused, recovery)');
   ok = true;
 } finally {
   if (holder) await holder.release();
