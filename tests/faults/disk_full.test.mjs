@@ -75,6 +75,18 @@ try {
   check(r.status >= 500, 'second try on a full disk: ' + r.text);
   check((await list()).total === added, 'count after the second try');
 
+  // a delete on the full disk: done or cleanly refused, never half-done
+  const victim = l.documents.find((d) => d.source !== 'first.txt');
+  const del = await fetch(`${base}/api/v1/knowledge/documents/${victim.id}`, { method: 'DELETE', signal: AbortSignal.timeout(30000) });
+  const delText = await del.text();
+  l = await list();
+  const still = l.documents.some((d) => d.id === victim.id);
+  console.log(`delete on a full disk: ${del.status} ${delText}`);
+  if (del.status < 300) { check(!still && l.total === added - 1, 'delete on a full disk said done: ' + l.total); added--; }
+  else check(del.status >= 500 && still && l.total === added, `delete on a full disk: ${del.status} ${delText}, total ${l.total}`);
+  s = await postJson(base + '/api/v1/knowledge/search', { query: 'Zorblax reactor Quentin Marsh', top_k: 2 });
+  check(s.status === 200 && s.text.includes('first.txt'), 'search after the delete: ' + s.text);
+
   // free the space and ingest again
   if (mounted) for (const f of fillers.splice(0)) fs.unlinkSync(f);
   else { // the limit belongs to the process: restart without it on the same store
