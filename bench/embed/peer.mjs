@@ -20,9 +20,12 @@ const model = await llama.loadModel({ modelPath });
 const ctx = await model.createEmbeddingContext({ threads: Number(threads), contextSize: 512 });
 await ctx.getEmbeddingFor(texts[0]);   // warm-up
 const vecs = [];
+const c0 = process.cpuUsage();
 const t0 = performance.now();
 for (const t of texts) vecs.push(Array.from((await ctx.getEmbeddingFor(t)).vector));
 const dt = (performance.now() - t0) / 1000;
+const cu = process.cpuUsage(c0);
+const cpu = (cu.user + cu.system) / 1e6;
 let tokens = 0;
 for (const t of texts) tokens += model.tokenize(t).length + 2;
 let worst = 1;
@@ -34,6 +37,7 @@ if (oursPath) {
     worst = Math.min(worst, ab / Math.sqrt(aa * bb));
   }
 }
-console.log(JSON.stringify({ texts: texts.length, tokens, seconds: dt, per_s: texts.length / dt, tokens_per_s: tokens / dt, worst_cosine: worst }));
+console.log(JSON.stringify({ texts: texts.length, tokens, seconds: dt, per_s: texts.length / dt, tokens_per_s: tokens / dt,
+  cpu_seconds: cpu, per_cpu_s: texts.length / cpu, worst_cosine: worst }));
 await ctx.dispose();
 await model.dispose();
