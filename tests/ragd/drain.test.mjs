@@ -133,3 +133,4 @@ try {
   if (!ok) console.error('--- ragd\n' + log(ragd).slice(-3000));
 }
 console.log('drain: answers finish or end with done, new work refused, chats closed 1001, ingestion whole, exit 0');
+process.exit(0); // pending bounded waits (sleep timers in the races above) would hold the event loop
