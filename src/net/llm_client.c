@@ -409,8 +409,16 @@ int lm_llm_chat_stream(const struct lm_llm_config *cfg, const struct lm_llm_chat
     } else {
         lm_sse_finish(&st.sse, on_sse_event, &st);
         if (st.rc) rc = st.rc;
-        else if (!st.done && (!res || !res->finish_reason[0]))
-            rc = lm_error_set(err, LM_EIO, "llm: the stream ended early (connection dropped)");
+        else if (!st.done && (!res || !res->finish_reason[0])) {
+            /* a whole JSON answer or a proxy's HTML page is a wrong server, not a dropped stream */
+            char *ct = NULL;
+            curl_easy_getinfo(h, CURLINFO_CONTENT_TYPE, &ct);
+            if (ct && !strstr(ct, "event-stream"))
+                rc = lm_error_set(err, LM_EIO, "llm: %s: the answer is not an event stream (Content-Type %.80s)", url.data,
+                                  ct);
+            else
+                rc = lm_error_set(err, LM_EIO, "llm: the stream ended early (connection dropped)");
+        }
     }
     lm_sse_free(&st.sse);
     lm_buf_free(&st.errbody);
