@@ -155,8 +155,8 @@ try {
   await faulty('http401', 'HTTP 401 (wrong key)', /LLM unavailable.*401.*Invalid API Key/, 5000);
   await faulty('busy', 'HTTP 503 on every retry', /LLM unavailable.*503.*busy/, 15000);
   await faulty('sseerror', 'error event mid-stream', /LLM unavailable.*context shift failed/, 5000);
-  await faulty('nonsse', 'non-SSE JSON body', /LLM unavailable/, 5000);
-  await faulty('htmlbody', 'HTML body with 200', /LLM unavailable/, 5000);
+  await faulty('nonsse', 'non-SSE JSON body', /LLM unavailable.*not an event stream.*application\/json/, 5000);
+  await faulty('htmlbody', 'HTML body with 200', /LLM unavailable.*not an event stream.*text\/html/, 5000);
   await faulty('drop', 'connection reset mid-stream', /LLM unavailable/, 5000);
   await faulty('endearly', 'stream ended without finish', /LLM unavailable.*(early|ended)/, 5000);
   await faulty('badjson', 'invalid JSON mid-stream', /LLM unavailable/, 5000);
