@@ -75,6 +75,9 @@ try {
     await sleep(20);
   }
 
+  const metrics = await (await fetch(base + '/metrics')).text();
+  check(/^ragd_retrieval_seconds_count 2$/m.test(metrics) && /^ragd_retrieval_seconds_sum [\d.]+$/m.test(metrics),
+    'retrieval latency in /metrics:\n' + metrics);
   ragd.kill('SIGTERM');
   const tTerm = Date.now();
   await sleep(300);

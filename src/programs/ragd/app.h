@@ -19,6 +19,7 @@ struct ragd_metrics {
     atomic_long ws_connections, ws_connections_total, ws_messages;
     atomic_long answers, answer_errors, answers_stopped;
     atomic_long first_delta_us_sum, first_delta_count;
+    atomic_long retrieval_us_sum, retrieval_count;
     atomic_long documents_added, chunks_added;
     atomic_long ingests_running;
 };

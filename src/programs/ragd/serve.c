@@ -68,6 +68,11 @@ static void metrics(struct ragd_app *app, struct lm_http_req *req)
                   "# TYPE ragd_first_delta_seconds summary\nragd_first_delta_seconds_sum %.6f\n"
                   "ragd_first_delta_seconds_count %ld\n",
                   (double)atomic_load(&m->first_delta_us_sum) / 1e6, n);
+    lm_buf_printf(&b,
+                  "# HELP ragd_retrieval_seconds time to retrieve a question's chunks (embedding and search)\n"
+                  "# TYPE ragd_retrieval_seconds summary\nragd_retrieval_seconds_sum %.6f\n"
+                  "ragd_retrieval_seconds_count %ld\n",
+                  (double)atomic_load(&m->retrieval_us_sum) / 1e6, atomic_load(&m->retrieval_count));
     lm_http_respond(req, 200, "text/plain; version=0.0.4", b.data ? b.data : "", b.len);
     lm_buf_free(&b);
 }

@@ -279,6 +279,8 @@ static void answer(struct ragd_chat *c, const char *question)
         return;
     }
     long long t_ret = now_us();
+    atomic_fetch_add(&app->m.retrieval_us_sum, (long)(t_ret - t0));
+    atomic_fetch_add(&app->m.retrieval_count, 1);
 
     /* fit the prompt in the model's context: fewer chunks first, then older turns */
     int n_ctx = ragd_app_n_ctx(app);
