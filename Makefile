@@ -60,7 +60,8 @@ LIB       := $(O)/liblm.a
 PROGS     := $(notdir $(wildcard src/programs/*))
 PROG_BINS := $(PROGS:%=$(O)/bin/%)
 
-TEST_SRCS := $(filter-out $(SKIP_ISA),$(shell find tests -name 'test_*.c' -not -path '*/node_modules/*'))
+# test_*.c run by themselves; drv_*.c are test programs that a script test drives (it starts a server)
+TEST_SRCS := $(filter-out $(SKIP_ISA),$(shell find tests \( -name 'test_*.c' -o -name 'drv_*.c' \) -not -path '*/node_modules/*'))
 TEST_BINS := $(TEST_SRCS:%.c=$(O)/%)
 
 .PHONY: all test tests run fuzz fuzz-replay fuzz-bins bench web cross kernel-tests clean check-layers

@@ -44,7 +44,7 @@ run_one() {
   fi
 }
 
-for t in $(find build/san/tests -type f -perm -u+x 2>/dev/null | sort); do
+for t in $(find build/san/tests -type f -perm -u+x -name 'test_*' 2>/dev/null | sort); do
   run_one "${t#build/san/}" "$t"
 done
 for t in $(find build/san/fuzz -name 'replay-*' -type f 2>/dev/null | sort); do

@@ -25,7 +25,7 @@ trap stop_pglite EXIT
 
 start_pglite
 export RAG_PG_POOL_SIZE=1
-LM_PG_URL="postgresql://postgres@127.0.0.1:$PORT/postgres?sslmode=disable" "$bin/test_pg_store"
+LM_PG_URL="postgresql://postgres@127.0.0.1:$PORT/postgres?sslmode=disable" "$bin/drv_pg_store"
 stop_pglite
 
 # the shared contract suite, on a fresh database

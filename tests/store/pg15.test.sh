@@ -22,4 +22,4 @@ as_pg "$pgbin/pg_ctl" -D "$dir/data" -o "$opts" -w -l "$dir/log" start >/dev/nul
 
 export LM_PG15_URL="postgresql://postgres@127.0.0.1:$port/postgres?sslmode=disable"
 export LM_PG15_RESTART="$( [ "$(id -u)" = 0 ] && echo 'runuser -u postgres -- ')$pgbin/pg_ctl -D $dir/data -o '$opts' -w -m fast -l $dir/log restart >/dev/null"
-build/san/tests/store/test_pg_pool
+build/san/tests/store/drv_pg_pool

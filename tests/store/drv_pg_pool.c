@@ -1,4 +1,4 @@
-/* test_pg_pool.c — the PostgreSQL connection pool on Debian's PostgreSQL 15 (no pgvector
+/* drv_pg_pool.c — the PostgreSQL connection pool on Debian's PostgreSQL 15 (no pgvector
  * needed): concurrent users share a bounded pool, a server restart costs no more than the
  * statement in flight, and the migration bookkeeping refuses cleanly where pgvector is missing
  * (all or nothing: no half-applied migration is recorded).

@@ -1,4 +1,4 @@
-/* test_pg_store.c — what only the PostgreSQL store has: the seed's schema after migrations,
+/* drv_pg_store.c — what only the PostgreSQL store has: the seed's schema after migrations,
  * down/up round trips, the dimension and model checks, all-or-nothing ingestion, Chinese keyword
  * search through trigrams, and ivfflat recall after the automatic rebuild.
  *
