@@ -1,14 +1,18 @@
 // llm_faults.test.mjs — ragd's chat when the LLM misbehaves: down (connection refused), silent
 // (accepts and never answers; stalls mid-stream), drops the connection mid-stream, ends the stream
-// early without a finish, answers HTTP 500, invalid JSON in the stream, a non-SSE body. Each case:
+// early without a finish, answers HTTP 500, invalid JSON in the stream, a non-SSE body; a port
+// that never completes the TCP handshake (blackhole.c) for the connect timeout. Each case:
 // the WebSocket gets an "error" (never a "done" that would pass a cut answer off as complete), ragd
 // keeps answering /health, the cut answer does not enter the history, and the same socket answers
 // the next question once the LLM behaves again. The LLM here is a small fake OpenAI server whose
 // faults are chosen per request; ragd itself is the real program.
+import { spawn, spawnSync } from 'node:child_process';
 import http from 'node:http';
 import path from 'node:path';
-import { BIN, Chat, check, postJson, ragdEnv, sleep, start, stop, waitHttp, log } from '../ragd/lib.mjs';
+import { fileURLToPath } from 'node:url';
+import { BIN, Chat, TMP, check, postJson, ragdEnv, sleep, start, stop, waitHttp, log } from '../ragd/lib.mjs';
 
+const HERE = path.dirname(fileURLToPath(import.meta.url));
 let mode = 'ok';
 const requests = [];
 const upstream = []; // per chat request: when it came, when ragd closed it
@@ -175,6 +179,29 @@ try {
   check((await fetch(base + '/api/v1/health')).status === 200, 'health while the LLM is down');
   console.log(`ok LLM down: ${JSON.stringify(msgs[msgs.length - 1].message)} in ${Date.now() - t0} ms`);
   cases++;
+  // unreachable: the port never completes a connection (a full backlog drops the SYNs);
+  // LLM_CONNECT_TIMEOUT_MS (1 s here) ends the attempt
+  const bh = path.join(TMP, 'blackhole');
+  if (spawnSync('cc', ['-O1', '-o', bh, path.join(HERE, 'blackhole.c')]).status === 0) {
+    const hole = spawn(bh, [String(llmPort)], { stdio: ['pipe', 'pipe', 'inherit'] });
+    let out = '';
+    hole.stdout.on('data', (d) => { out += d; });
+    for (let i = 0; i < 200 && !out.includes('ready'); i++) await sleep(20);
+    check(out.includes('ready'), 'blackhole did not start');
+    t0 = Date.now();
+    chat.send({ content: 'What does the reactor make?' });
+    msgs = await chat.until(['done', 'error'], 15000);
+    const dt = Date.now() - t0;
+    hole.stdin.end();
+    await new Promise((r) => hole.on('exit', r));
+    check(msgs[msgs.length - 1].type === 'error' && /LLM unavailable.*(time|Timeout)/i.test(msgs[msgs.length - 1].message),
+      'LLM unreachable: ' + JSON.stringify(msgs));
+    check(dt >= 900 && dt < 5000, `LLM unreachable: error after ${dt} ms (connect timeout 1000)`);
+    console.log(`ok LLM unreachable (connect timeout 1 s): ${JSON.stringify(msgs[msgs.length - 1].message)} in ${dt} ms`);
+    cases++;
+  } else {
+    console.log('note: no C compiler, the connect-timeout case did not run');
+  }
   await new Promise((r) => llm.listen(llmPort, '127.0.0.1', r));
   await good('LLM down');
 
