@@ -128,3 +128,4 @@ try {
   }
 }
 console.log('nginx: page, API, upload, streaming WebSocket and SIGTERM drain all pass through');
+process.exit(0); // no timer left from the bounded waits may hold the process
