@@ -70,12 +70,13 @@ done
 field() { echo "$1" | sed -n "s/.*\"$2\":\([0-9.]*\).*/\1/p"; }
 ratio() { python3 -c "import sys; a,b=sys.argv[1:]; print(f'{float(a)/float(b):.2f}' if a and b and float(b)>0 else '–')" "$1" "$2"; }
 
+LOAD_AFTER=$(cut -d' ' -f1-3 /proc/loadavg)
 CPU=$(lscpu | sed -n 's/^Model name: *//p' | head -1)
 SECTION=$(cat <<MD
 <!-- serve:begin -->
 ## llmd serving: continuous batching (bench/serve)
 
-Machine: $CPU, $(nproc) cores, $(uname -m); $(date -u +%Y-%m-%d); load average before the run: $LOAD.
+Machine: $CPU, $(nproc) cores, $(uname -m); $(date -u +%Y-%m-%d); load average before the run: $LOAD, after: $LOAD_AFTER.
 Model: gguf-synth \`$SHAPE\` llama shape, Q4_0, random weights (Llama 2 vocabulary).
 Server: \`llmd -m MODEL -np 4 -c 512 -t $THREADS\`; client: \`node bench/serve/load.mjs\`, $TOKENS tokens per
 stream (greedy, ignore_eos), $ROUNDS rounds. Command: \`bench/serve/run.sh\`.
