@@ -38,7 +38,10 @@ if [ ! -d "$HERE/node_modules/node-llama-cpp" ]; then
 fi
 
 # kernel microbenchmark (also the machine's read bandwidth with these threads)
-cc -O2 -std=c11 -D_GNU_SOURCE -Iinclude -Isrc -pthread -o "$WORK/kbench" $HERE/kbench.c build/rel/liblm.a -lm
+for try in 1 2 3 4 5; do    # (another build may be rewriting liblm.a this very moment)
+  cc -O2 -std=c11 -D_GNU_SOURCE -Iinclude -Isrc -pthread -o "$WORK/kbench" $HERE/kbench.c build/rel/liblm.a -lm && break
+  [ $try = 5 ] && exit 1; sleep 5
+done
 KB=$("$WORK/kbench" "$THREADS" ${BENCH_KBENCH_TYPES:-q4_0})
 echo "$KB" >&2
 BW=$(echo "$KB" | sed -n 's/^read bandwidth: \([0-9.]*\) GB\/s/\1/p')
@@ -110,7 +113,7 @@ run_one() {
 median() { sort -g | awk '{a[NR]=$1} END{ if (NR==0) {print 0} else if (NR%2) print a[(NR+1)/2]; else print (a[NR/2]+a[NR/2+1])/2 }'; }
 
 ROWS=""
-NOTES=""
+LOAD0=$(cut -d' ' -f1-3 /proc/loadavg)
 for T in $TYPES; do
   MODEL=$WORK/tinyllama-$SHAPE-$T.gguf
   if [ ! -f "$MODEL" ]; then
@@ -132,7 +135,7 @@ for T in $TYPES; do
         echo "$T run $r $eng $test: $tok tok/s, peak RSS $rss MB$([ "$dist" = 1 ] && echo ', disturbed')" >&2
         V[$eng.$test]+="$tok "
         V[$eng.rss]+="$rss "
-        dcount=$((dcount + dist))
+        dcount=$((dcount + ${dist:-0}))
       done
     done
   done
@@ -155,10 +158,11 @@ SECTION=$(cat <<MD
 <!-- engine:begin -->
 ## Engine speed against llama.cpp (bench/engine)
 
-Machine: $CPU, $(nproc) cores, $(uname -m); $(date -u +%Y-%m-%d). Our kernels: $KERN. Read bandwidth
+Machine: $CPU, $(nproc) cores, $(uname -m); $(date -u +%Y-%m-%d); load average before / after:
+$LOAD0 / $(cut -d' ' -f1-3 /proc/loadavg). Our kernels: $KERN. Read bandwidth
 with $THREADS threads (kbench, 1 GiB): $BW GB/s. Command: \`bench/engine/run.sh\` (\`make bench\`).
-Model: gguf-synth llama, TinyLlama-1.1B shape ($SHAPE: n_embd $NE, $NL layers, 32 heads, 4 KV
-heads, FFN $NFF, Llama 2 vocabulary), every matrix in the named type, random weights. Both engines
+Model: gguf-synth llama, shape $SHAPE (1.1b = TinyLlama-1.1B: n_embd $NE, $NL layers, GQA, FFN $NFF;
+Llama 2 vocabulary), every matrix in the named type, random weights. Both engines
 read the same file with $THREADS threads and the same token ids: pp512 = one batch of 512 prompt
 tokens; tg128 = 128 greedy tokens after a 2-token prompt. Medians of alternating runs
 (ours, peer, ours, ...; the count is in the first column). Peer: node-llama-cpp@3.21.1 (prebuilt llama.cpp, CPU, flash attention,
