@@ -12,6 +12,7 @@ for f in "$dir"/*; do
   mkdir -p "build/fuzz-corpus/$n"
   dict=""; [ -f "fuzz/$n.dict" ] && dict="-dict=fuzz/$n.dict"
   echo "== $n ($t s)"
-  "$f" -max_total_time="$t" -print_final_stats=1 $dict "build/fuzz-corpus/$n" "fuzz/corpus/$n" 2>&1 | tail -n 12 || rc=1
+  "$f" -max_total_time="$t" -print_final_stats=1 $dict "build/fuzz-corpus/$n" "fuzz/corpus/$n" > "build/fuzz-corpus/$n.log" 2>&1 || rc=1
+  grep -E "DONE|ERROR|SUMMARY|number_of_executed_units|new_units_added" "build/fuzz-corpus/$n.log"
 done
 exit $rc
