@@ -128,7 +128,16 @@ int main(int argc, char **argv)
     const char *pg = argv[1];
     int n = atoi(argv[3]), dim = argc > 4 ? atoi(argv[4]) : 384, n_cent = 256;
     float *cent = malloc(sizeof(float) * (size_t)n_cent * dim);
-    for (int i = 0; i < n_cent * dim; i++) cent[i] = (float)nrand();
+    /* unit centroids, so a cluster's spread (noise of norm ~0.35) is real: neighbours differ by
+     * far more than float rounding, and recall measures the index, not the arithmetic */
+    for (int c = 0; c < n_cent; c++) {
+        double ss = 0;
+        for (int j = 0; j < dim; j++) {
+            cent[(size_t)c * dim + j] = (float)nrand();
+            ss += (double)cent[(size_t)c * dim + j] * cent[(size_t)c * dim + j];
+        }
+        for (int j = 0; j < dim; j++) cent[(size_t)c * dim + j] = (float)(cent[(size_t)c * dim + j] / sqrt(ss));
+    }
     float *vecs = malloc(sizeof(float) * (size_t)n * dim), *q = malloc(sizeof(float) * NQ * dim);
     for (int i = 0; i < n; i++) clustered(vecs + (size_t)i * dim, cent, n_cent, dim);
     for (int i = 0; i < NQ; i++) clustered(q + (size_t)i * dim, cent, n_cent, dim);
