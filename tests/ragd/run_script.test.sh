@@ -10,7 +10,7 @@ T=${LM_TMP:-$(mktemp -d)}
 fail() { echo "FAIL: $*"; [ -f "$T/run.log" ] && tail -n 40 "$T/run.log"; exit 1; }
 for b in llmd ragd gguf-synth; do [ -x "$RELBIN/$b" ] || { echo "SKIP: $RELBIN/$b not built (make)"; exit 77; }; done
 [ -f "$FIX/bert-uncased-vocab-tiny.gguf" ] || { echo "SKIP: fixtures missing"; exit 77; }
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+free_port() { node -e "const s=require('net').createServer();s.listen(0,'127.0.0.1',()=>{console.log(s.address().port);s.close()})"; }
 
 # offline, no models: one line that says what to set, non-zero exit
 out=$(cd "$T" && LM_RELBIN=$RELBIN MODELS_DIR=$T/empty HF_ENDPOINT=http://127.0.0.1:9 LLM_MODEL_PATH= \
