@@ -44,7 +44,7 @@ static void clustered(float *out, const float *cent, int n_cent, int dim)
     const float *c = cent + (size_t)(urand() * n_cent) * (size_t)dim;
     double ss = 0;
     for (int j = 0; j < dim; j++) {
-        out[j] = c[j] + (float)(0.35 * nrand() / sqrt(dim));
+        out[j] = c[j] + (float)(0.9 * nrand() / sqrt(dim)); /* neighbours ~0.55 cosine apart */
         ss += (double)out[j] * out[j];
     }
     for (int j = 0; j < dim; j++) out[j] = (float)(out[j] / sqrt(ss));
