@@ -1,230 +1,125 @@
-/* kern_arm_neon.c — NEON kernels (ARM64). The SDOT variants run only when the CPU reports
- * dotprod (getauxval); the others use widening multiplies, so this file's code without SDOT is
- * valid ARMv8.0 even though the file is compiled with +dotprod. */
-#include <arm_neon.h>
+/* kern_arm_neon.c — NEON kernel table (ARM64) and the float-weight kernels: F32 x F32, F16 x F16
+ * and BF16 x BF16 products (the vec_dot_types of the float types), the F16/BF16 activation
+ * conversions and the f32 dot/axpy helpers. The integer kernels live in kern_arm_q_neon.c and
+ * kern_arm_k_neon.c; see kern_arm_neon.h for what may use instructions beyond ARMv8.0.
+ *
+ * Float products widen to f32 (FCVTL for F16, SHLL #16 for BF16) and accumulate with f32 FMLA:
+ * the product of two halves is exact in f32, so this matches the reference up to summation
+ * order, where FP16 FMLA would round every product and partial sum to 11 bits. */
 #include <string.h>
 
-#include "kernels/kern_internal.h"
+#include "kernels/kern_arm_neon.h"
 
-#define AI static inline __attribute__((always_inline))
+#define AI LM_NEON_AI
 
-/* acc + 4-way int8 dot products, per 32-bit lane */
-AI int32x4_t dot_sdot(int32x4_t acc, int8x16_t a, int8x16_t b)
+enum { F_F32, F_F16, F_BF16 };
+
+/* Four elements i..i+3 of a row of kind K as f32. */
+AI float32x4_t load4(int K, const void *p, int64_t i)
 {
-    return vdotq_s32(acc, a, b);
+    if (K == F_F32) return vld1q_f32((const float *)p + i);
+    const uint16x4_t h = vld1_u16((const uint16_t *)p + i);
+    if (K == F_F16) return vcvt_f32_f16(vreinterpret_f16_u16(h));
+    return vreinterpretq_f32_u32(vshll_n_u16(h, 16));
 }
 
-AI int32x4_t dot_mull(int32x4_t acc, int8x16_t a, int8x16_t b)
+AI float load1(int K, const void *p, int64_t i)
 {
-    const int16x8_t lo = vmull_s8(vget_low_s8(a), vget_low_s8(b));
-    const int16x8_t hi = vmull_high_s8(a, b);
-    return vpadalq_s16(vpadalq_s16(acc, lo), hi);
+    if (K == F_F32) return ((const float *)p)[i];
+    const uint16_t h = ((const uint16_t *)p)[i];
+    return K == F_F16 ? lm__neon_f16(h) : lm_bf16_to_f32(h);
 }
 
-AI float f16_to_f32(uint16_t h)
+/* 4 rows x T (1..4, constant) tokens; rows past R point at a valid row and are not stored.
+ * 4-element steps with one accumulator per row and token, a scalar tail for n % 4. */
+AI void tile_f(int K, int R, int T, int64_t n, const void *const *w, const void *const *x, float *y, int64_t ldy)
 {
-    float16x4_t v = vreinterpret_f16_u16(vdup_n_u16(h));
-    return vgetq_lane_f32(vcvt_f32_f16(v), 0);
-}
-
-/* R rows x 1..T tokens of Q4_0 x Q8_0; DP selects SDOT. */
-AI void tile_q4_0(int DP, int R, int T, int64_t nb, const struct lm__block_q4_0 *const *w,
-                  const struct lm__block_q8_0 *const *x, float *y, int64_t ldy)
-{
-    float32x4_t acc[4][2];
-    for (int r = 0; r < R; r++)
+    float32x4_t acc[4][4];
+    for (int r = 0; r < 4; r++)
         for (int t = 0; t < T; t++) acc[r][t] = vdupq_n_f32(0);
-    const uint8x16_t m4 = vdupq_n_u8(0x0F);
-    const int8x16_t s8 = vdupq_n_s8(8);
-    for (int64_t b = 0; b < nb; b++) {
-        int8x16_t lo[4], hi[4];
-        float dw[4];
-        for (int r = 0; r < R; r++) {
-            const uint8x16_t q = vld1q_u8(w[r][b].qs);
-            lo[r] = vsubq_s8(vreinterpretq_s8_u8(vandq_u8(q, m4)), s8);
-            hi[r] = vsubq_s8(vreinterpretq_s8_u8(vshrq_n_u8(q, 4)), s8);
-            dw[r] = f16_to_f32(w[r][b].d);
-        }
-        for (int t = 0; t < T; t++) {
-            const int8x16_t x0 = vld1q_s8(x[t][b].qs), x1 = vld1q_s8(x[t][b].qs + 16);
-            const float dx = f16_to_f32(x[t][b].d);
-            for (int r = 0; r < R; r++) {
-                int32x4_t v = vdupq_n_s32(0);
-                v = DP ? dot_sdot(v, lo[r], x0) : dot_mull(v, lo[r], x0);
-                v = DP ? dot_sdot(v, hi[r], x1) : dot_mull(v, hi[r], x1);
-                acc[r][t] = vmlaq_n_f32(acc[r][t], vcvtq_f32_s32(v), dw[r] * dx);
-            }
+    int64_t i = 0;
+    for (; i + 4 <= n; i += 4) {
+        float32x4_t xv[4];
+        for (int t = 0; t < T; t++) xv[t] = load4(K, x[t], i);
+        for (int r = 0; r < 4; r++) {
+            const float32x4_t wv = load4(K, w[r], i);
+            for (int t = 0; t < T; t++) acc[r][t] = vfmaq_f32(acc[r][t], wv, xv[t]);
         }
     }
-    for (int t = 0; t < T; t++)
-        for (int r = 0; r < R; r++) y[t * ldy + r] = vaddvq_f32(acc[r][t]);
-}
-
-AI void tile_q8_0(int DP, int R, int T, int64_t nb, const struct lm__block_q8_0 *const *w,
-                  const struct lm__block_q8_0 *const *x, float *y, int64_t ldy)
-{
-    float32x4_t acc[4][2];
-    for (int r = 0; r < R; r++)
-        for (int t = 0; t < T; t++) acc[r][t] = vdupq_n_f32(0);
-    for (int64_t b = 0; b < nb; b++) {
-        int8x16_t w0[4], w1[4];
-        float dw[4];
-        for (int r = 0; r < R; r++) {
-            w0[r] = vld1q_s8(w[r][b].qs);
-            w1[r] = vld1q_s8(w[r][b].qs + 16);
-            dw[r] = f16_to_f32(w[r][b].d);
+    for (int t = 0; t < T; t++) {
+        float tail[4] = {0, 0, 0, 0};
+        for (int64_t k = i; k < n; k++) {
+            const float xk = load1(K, x[t], k);
+            for (int r = 0; r < 4; r++) tail[r] += load1(K, w[r], k) * xk;
         }
-        for (int t = 0; t < T; t++) {
-            const int8x16_t x0 = vld1q_s8(x[t][b].qs), x1 = vld1q_s8(x[t][b].qs + 16);
-            const float dx = f16_to_f32(x[t][b].d);
-            for (int r = 0; r < R; r++) {
-                int32x4_t v = vdupq_n_s32(0);
-                v = DP ? dot_sdot(v, w0[r], x0) : dot_mull(v, w0[r], x0);
-                v = DP ? dot_sdot(v, w1[r], x1) : dot_mull(v, w1[r], x1);
-                acc[r][t] = vmlaq_n_f32(acc[r][t], vcvtq_f32_s32(v), dw[r] * dx);
-            }
-        }
+        float32x4_t s = vpaddq_f32(vpaddq_f32(acc[0][t], acc[1][t]), vpaddq_f32(acc[2][t], acc[3][t]));
+        s = vaddq_f32(s, vld1q_f32(tail));
+        lm__neon_store_lanes(y + t * ldy, s, R);
     }
-    for (int t = 0; t < T; t++)
-        for (int r = 0; r < R; r++) y[t * ldy + r] = vaddvq_f32(acc[r][t]);
 }
 
-/* Walks nr x nt in 4-row x 2-token tiles (edges smaller). */
-#define NEON_GEMM(NAME, TILE, DP, WB)                                                                   \
+/* Walks nr x nt in 4-row x 4-token tiles (token count a constant per instantiation). */
+#define NEON_FLOAT_GEMM(NAME, K, ESIZE)                                                                 \
     static void NAME(int64_t n, const void *w, size_t ws, int64_t nr, const void *x, size_t xs,         \
                      int64_t nt, float *y, int64_t ldy)                                                  \
     {                                                                                                    \
-        const int64_t nb = n / 32;                                                                       \
         for (int64_t r0 = 0; r0 < nr; r0 += 4) {                                                         \
             const int R = nr - r0 >= 4 ? 4 : (int)(nr - r0);                                             \
-            const WB *wp[4];                                                                             \
-            for (int r = 0; r < 4; r++) wp[r] = (const WB *)((const char *)w + (size_t)(r0 + (r < R ? r : 0)) * ws); \
-            int64_t t0 = 0;                                                                              \
-            for (; t0 + 2 <= nt; t0 += 2) {                                                              \
-                const struct lm__block_q8_0 *xp[2] = {                                                   \
-                    (const void *)((const char *)x + (size_t)t0 * xs),                                   \
-                    (const void *)((const char *)x + (size_t)(t0 + 1) * xs)};                            \
-                if (R == 4) TILE(DP, 4, 2, nb, wp, xp, y + t0 * ldy + r0, ldy);                          \
-                else for (int r = 0; r < R; r++) TILE(DP, 1, 2, nb, wp + r, xp, y + t0 * ldy + r0 + r, ldy); \
-            }                                                                                            \
-            if (t0 < nt) {                                                                               \
-                const struct lm__block_q8_0 *xp[1] = {(const void *)((const char *)x + (size_t)t0 * xs)}; \
-                if (R == 4) TILE(DP, 4, 1, nb, wp, xp, y + t0 * ldy + r0, ldy);                          \
-                else for (int r = 0; r < R; r++) TILE(DP, 1, 1, nb, wp + r, xp, y + t0 * ldy + r0 + r, ldy); \
+            const void *wp[4];                                                                           \
+            for (int r = 0; r < 4; r++) wp[r] = (const char *)w + (size_t)(r0 + (r < R ? r : 0)) * ws;   \
+            for (int64_t t0 = 0; t0 < nt; t0 += 4) {                                                     \
+                const int T = nt - t0 >= 4 ? 4 : (int)(nt - t0);                                         \
+                const void *xp[4];                                                                       \
+                for (int t = 0; t < 4; t++) xp[t] = (const char *)x + (size_t)(t0 + (t < T ? t : 0)) * xs; \
+                float *yt = y + t0 * ldy + r0;                                                           \
+                switch (T) {                                                                             \
+                case 4: tile_f(K, R, 4, n, wp, xp, yt, ldy); break;                                      \
+                case 3: tile_f(K, R, 3, n, wp, xp, yt, ldy); break;                                      \
+                case 2: tile_f(K, R, 2, n, wp, xp, yt, ldy); break;                                      \
+                default: tile_f(K, R, 1, n, wp, xp, yt, ldy); break;                                     \
+                }                                                                                        \
             }                                                                                            \
         }                                                                                                \
+        (void)(ESIZE);                                                                                   \
     }
 
-NEON_GEMM(gemm_q4_0_dp, tile_q4_0, 1, struct lm__block_q4_0)
-NEON_GEMM(gemm_q4_0_mull, tile_q4_0, 0, struct lm__block_q4_0)
-NEON_GEMM(gemm_q8_0_dp, tile_q8_0, 1, struct lm__block_q8_0)
-NEON_GEMM(gemm_q8_0_mull, tile_q8_0, 0, struct lm__block_q8_0)
+NEON_FLOAT_GEMM(gemm_f32, F_F32, 4)
+NEON_FLOAT_GEMM(gemm_f16, F_F16, 2)
+NEON_FLOAT_GEMM(gemm_bf16, F_BF16, 2)
 
-/* K-quant sub-block scales/mins of Q4_K (ggml's 12-byte packing): out[0..7] scales, [8..15] mins */
-AI void k4_scales(const uint8_t *q, uint8_t out[16])
+/* f32 to f16 activations: FCVTN rounds to nearest even like lm_f32_to_f16; NaN lanes are
+ * replaced by sign | 0x7e00, the reference's quiet NaN (FCVTN would keep payload bits). */
+static void neon_from_f16(const float *x, void *vy, int64_t n)
 {
-    uint32_t u[4];
-    memcpy(u, q, 12);
-    const uint32_t k1 = 0x3f3f3f3f, k2 = 0x0f0f0f0f, k3 = 0x03030303;
-    u[3] = ((u[2] >> 4) & k2) | (((u[1] >> 6) & k3) << 4);
-    const uint32_t mins_lo = u[1] & k1;
-    u[1] = (u[2] & k2) | (((u[0] >> 6) & k3) << 4);
-    u[2] = mins_lo;
-    u[0] &= k1;
-    memcpy(out, u, 16);
+    uint16_t *y = vy;
+    const uint16x4_t sign = vdup_n_u16(0x8000), qnan = vdup_n_u16(0x7e00);
+    int64_t i = 0;
+    for (; i + 4 <= n; i += 4) {
+        const float32x4_t v = vld1q_f32(x + i);
+        const uint16x4_t h = vreinterpret_u16_f16(vcvt_f16_f32(v));
+        const uint16x4_t isnan = vmovn_u32(vmvnq_u32(vceqq_f32(v, v)));
+        const uint16x4_t fix = vorr_u16(vand_u16(vshrn_n_u32(vreinterpretq_u32_f32(v), 16), sign), qnan);
+        vst1_u16(y + i, vbsl_u16(isnan, fix, h));
+    }
+    for (; i < n; i++) y[i] = lm_f32_to_f16(x[i]);
 }
 
-AI float q4_K_dot(int DP, int64_t nb, const struct lm__block_q4_K *w, const struct lm__block_q8_K *x)
+/* f32 to bf16 activations, round to nearest even in integer arithmetic as lm_f32_to_bf16;
+ * NaN becomes its top half with the quiet bit set. */
+static void neon_from_bf16(const float *x, void *vy, int64_t n)
 {
-    const uint8x16_t m4 = vdupq_n_u8(0x0F);
-    float s = 0;
-    for (int64_t i = 0; i < nb; i++) {
-        uint8_t sm[16];
-        k4_scales(w[i].scales, sm);
-        int32_t isum = 0, summ = 0;
-        for (int j = 0; j < 8; j++) summ += sm[8 + j] * (x[i].bsums[2 * j] + x[i].bsums[2 * j + 1]);
-        for (int j = 0; j < 4; j++) {
-            const uint8x16_t q0 = vld1q_u8(w[i].qs + 32 * j), q1 = vld1q_u8(w[i].qs + 32 * j + 16);
-            const int8_t *y = x[i].qs + 64 * j;
-            int32x4_t a = vdupq_n_s32(0), b = vdupq_n_s32(0);
-            const int8x16_t l0 = vreinterpretq_s8_u8(vandq_u8(q0, m4)), l1 = vreinterpretq_s8_u8(vandq_u8(q1, m4));
-            const int8x16_t h0 = vreinterpretq_s8_u8(vshrq_n_u8(q0, 4)), h1 = vreinterpretq_s8_u8(vshrq_n_u8(q1, 4));
-            a = DP ? dot_sdot(a, l0, vld1q_s8(y)) : dot_mull(a, l0, vld1q_s8(y));
-            a = DP ? dot_sdot(a, l1, vld1q_s8(y + 16)) : dot_mull(a, l1, vld1q_s8(y + 16));
-            b = DP ? dot_sdot(b, h0, vld1q_s8(y + 32)) : dot_mull(b, h0, vld1q_s8(y + 32));
-            b = DP ? dot_sdot(b, h1, vld1q_s8(y + 48)) : dot_mull(b, h1, vld1q_s8(y + 48));
-            isum += vaddvq_s32(a) * sm[2 * j] + vaddvq_s32(b) * sm[2 * j + 1];
-        }
-        s += x[i].d * f16_to_f32(w[i].d) * (float)isum - x[i].d * f16_to_f32(w[i].dmin) * (float)summ;
+    uint16_t *y = vy;
+    const uint32x4_t bias = vdupq_n_u32(0x7fff), one = vdupq_n_u32(1);
+    const uint32x4_t abs = vdupq_n_u32(0x7fffffff), inf = vdupq_n_u32(0x7f800000);
+    int64_t i = 0;
+    for (; i + 4 <= n; i += 4) {
+        const uint32x4_t u = vreinterpretq_u32_f32(vld1q_f32(x + i));
+        const uint32x4_t r = vaddq_u32(u, vaddq_u32(bias, vandq_u32(vshrq_n_u32(u, 16), one)));
+        const uint16x4_t isnan = vmovn_u32(vcgtq_u32(vandq_u32(u, abs), inf));
+        const uint16x4_t nanv = vorr_u16(vshrn_n_u32(u, 16), vdup_n_u16(64));
+        vst1_u16(y + i, vbsl_u16(isnan, nanv, vshrn_n_u32(r, 16)));
     }
-    return s;
-}
-
-AI float q6_K_dot(int DP, int64_t nb, const struct lm__block_q6_K *w, const struct lm__block_q8_K *x)
-{
-    const uint8x16_t m4 = vdupq_n_u8(0x0F), m2 = vdupq_n_u8(3);
-    const int8x16_t s32 = vdupq_n_s8(32);
-    float s = 0;
-    for (int64_t i = 0; i < nb; i++) {
-        int32_t isum = 0;
-        for (int h = 0; h < 2; h++) {
-            const uint8_t *ql = w[i].ql + 64 * h, *qh = w[i].qh + 32 * h;
-            const int8_t *sc = w[i].scales + 8 * h, *y = x[i].qs + 128 * h;
-            for (int u = 0; u < 2; u++) {       /* 16 of the 32 columns at a time */
-                const uint8x16_t l0 = vld1q_u8(ql + 16 * u), l1 = vld1q_u8(ql + 32 + 16 * u);
-                const uint8x16_t hb = vld1q_u8(qh + 16 * u);
-                int8x16_t q[4];
-                q[0] = vsubq_s8(vreinterpretq_s8_u8(vorrq_u8(vandq_u8(l0, m4), vshlq_n_u8(vandq_u8(hb, m2), 4))), s32);
-                q[1] = vsubq_s8(vreinterpretq_s8_u8(vorrq_u8(vandq_u8(l1, m4), vshlq_n_u8(vandq_u8(vshrq_n_u8(hb, 2), m2), 4))), s32);
-                q[2] = vsubq_s8(vreinterpretq_s8_u8(vorrq_u8(vshrq_n_u8(l0, 4), vshlq_n_u8(vandq_u8(vshrq_n_u8(hb, 4), m2), 4))), s32);
-                q[3] = vsubq_s8(vreinterpretq_s8_u8(vorrq_u8(vshrq_n_u8(l1, 4), vshlq_n_u8(vshrq_n_u8(hb, 6), 4))), s32);
-                for (int k = 0; k < 4; k++) {
-                    int32x4_t v = vdupq_n_s32(0);
-                    const int8x16_t yv = vld1q_s8(y + 32 * k + 16 * u);
-                    v = DP ? dot_sdot(v, q[k], yv) : dot_mull(v, q[k], yv);
-                    isum += vaddvq_s32(v) * sc[2 * k + u];
-                }
-            }
-        }
-        s += x[i].d * f16_to_f32(w[i].d) * (float)isum;
-    }
-    return s;
-}
-
-#define NEON_K_GEMM(NAME, DOT, DP, WB)                                                                  \
-    static void NAME(int64_t n, const void *w, size_t ws, int64_t nr, const void *x, size_t xs,         \
-                     int64_t nt, float *y, int64_t ldy)                                                  \
-    {                                                                                                    \
-        for (int64_t t = 0; t < nt; t++)                                                                 \
-            for (int64_t r = 0; r < nr; r++)                                                             \
-                y[t * ldy + r] = DOT(DP, n / LM_QK_K, (const WB *)((const char *)w + (size_t)r * ws),    \
-                                     (const struct lm__block_q8_K *)((const char *)x + (size_t)t * xs));  \
-    }
-NEON_K_GEMM(gemm_q4_K_dp, q4_K_dot, 1, struct lm__block_q4_K)
-NEON_K_GEMM(gemm_q4_K_mull, q4_K_dot, 0, struct lm__block_q4_K)
-NEON_K_GEMM(gemm_q6_K_dp, q6_K_dot, 1, struct lm__block_q6_K)
-NEON_K_GEMM(gemm_q6_K_mull, q6_K_dot, 0, struct lm__block_q6_K)
-
-/* Q8_0 activations, bit-identical to the reference (roundf: vrndaq rounds half away from 0). */
-static void neon_quantize_q8_0(const float *x, void *vy, int64_t n)
-{
-    struct lm__block_q8_0 *y = vy;
-    for (int64_t i = 0; i < n / 32; i++, x += 32) {
-        float32x4_t v[8], m = vdupq_n_f32(0);
-        for (int k = 0; k < 8; k++) {
-            v[k] = vld1q_f32(x + 4 * k);
-            m = vmaxq_f32(m, vabsq_f32(v[k]));
-        }
-        const float amax = vmaxvq_f32(m);
-        const float d = amax / 127, id = d ? 1.0f / d : 0.0f;
-        y[i].d = lm_f32_to_f16(d);
-        for (int k = 0; k < 8; k += 2) {
-            const int32x4_t a = vcvtq_s32_f32(vrndaq_f32(vmulq_n_f32(v[k], id)));
-            const int32x4_t b = vcvtq_s32_f32(vrndaq_f32(vmulq_n_f32(v[k + 1], id)));
-            const int16x8_t h = vcombine_s16(vmovn_s32(a), vmovn_s32(b));
-            vst1_s8(y[i].qs + 4 * k, vmovn_s16(h));
-        }
-    }
+    for (; i < n; i++) y[i] = lm_f32_to_bf16(x[i]);
 }
 
 static float neon_dot_f32(const float *a, const float *b, int64_t n)
@@ -247,15 +142,17 @@ static void neon_axpy_f32(float *y, float a, const float *x, int64_t n)
     for (; i < n; i++) y[i] += a * x[i];
 }
 
-/* Installs the NEON kernels into k. */
+/* Installs the NEON kernels into k (dotprod: the SDOT variants of the integer products). */
 void lm__kern_fill_neon(struct lm__kern *k, int dotprod)
 {
     k->name = dotprod ? "neon+dotprod" : "neon";
-    k->gemm[LM_TYPE_Q4_0] = dotprod ? gemm_q4_0_dp : gemm_q4_0_mull;
-    k->gemm[LM_TYPE_Q8_0] = dotprod ? gemm_q8_0_dp : gemm_q8_0_mull;
-    k->gemm[LM_TYPE_Q4_K] = dotprod ? gemm_q4_K_dp : gemm_q4_K_mull;
-    k->gemm[LM_TYPE_Q6_K] = dotprod ? gemm_q6_K_dp : gemm_q6_K_mull;
-    k->from_float[LM_TYPE_Q8_0] = neon_quantize_q8_0;
+    lm__neon_fill_q(k, dotprod);
+    lm__neon_fill_k(k, dotprod);
+    k->gemm[LM_TYPE_F32] = gemm_f32;
+    k->gemm[LM_TYPE_F16] = gemm_f16;
+    k->gemm[LM_TYPE_BF16] = gemm_bf16;
+    k->from_float[LM_TYPE_F16] = neon_from_f16;
+    k->from_float[LM_TYPE_BF16] = neon_from_bf16;
     k->dot_f32 = neon_dot_f32;
     k->axpy_f32 = neon_axpy_f32;
 }
