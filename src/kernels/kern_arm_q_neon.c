@@ -163,15 +163,16 @@ NEON_GEMM4(gemm_q4_1_dp, tile_q4_1, 1, struct lm__block_q4_1, struct lm__block_q
 NEON_GEMM4(gemm_q4_1_mull, tile_q4_1, 0, struct lm__block_q4_1, struct lm__block_q8_1, LM_QK4_1)
 
 /* One block of 32 activations as round(x * id) (roundf: FRINTA rounds half away from zero) in
- * four int32 vectors; returns d. Bit-identical to the reference's scalar steps. */
+ * eight int32 vectors; returns d. Bit-identical to the reference's scalar steps (FMAXNM skips a
+ * quiet NaN as fmaxf does). */
 AI float quant32(const float *x, int32x4_t q[8])
 {
     float32x4_t v[8], m = vdupq_n_f32(0);
     for (int k = 0; k < 8; k++) {
         v[k] = vld1q_f32(x + 4 * k);
-        m = vmaxq_f32(m, vabsq_f32(v[k]));
+        m = vmaxnmq_f32(m, vabsq_f32(v[k]));
     }
-    const float amax = vmaxvq_f32(m);
+    const float amax = vmaxnmvq_f32(m);
     const float d = amax / 127, id = d ? 1.0f / d : 0.0f;
     for (int k = 0; k < 8; k++) q[k] = vcvtq_s32_f32(vrndaq_f32(vmulq_n_f32(v[k], id)));
     return d;

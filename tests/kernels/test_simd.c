@@ -127,6 +127,158 @@ static void check_f32_helpers(const struct lm__kern *k, const char *lv)
     (void)lv;
 }
 
+/* ---- NEON-specific cases (run for the neon kernel sets only) ---- */
+
+/* Every weight type against the reference with the shapes the NEON tiles have edges at: row
+ * counts around the 4-row tiles, token counts 1, 2, 3, 7 and 64 (tiles of 4 tokens plus
+ * remainders), row lengths that are not a multiple of the vector width for the float types,
+ * and row strides larger than a row. */
+static void check_neon_gemm_shapes(const struct lm__kern *k, const char *lv)
+{
+    const enum lm_type types[] = {LM_TYPE_F32, LM_TYPE_F16, LM_TYPE_BF16, LM_TYPE_Q4_0, LM_TYPE_Q4_1,
+                                  LM_TYPE_Q8_0, LM_TYPE_Q4_K, LM_TYPE_Q5_K, LM_TYPE_Q6_K};
+    const int64_t fcols[] = {1, 3, 4, 7, 37, 100, 259, 2051};
+    const int64_t qcols[] = {32, 96, 224, 2048};
+    const int64_t kcols[] = {256, 768, 2048};
+    const int64_t rows[] = {1, 3, 5, 7, 9, 17};
+    const int64_t toks[] = {1, 2, 3, 7, 64};
+    enum { NR = 17, NT = 64, PAD = 3 };
+    for (size_t ti = 0; ti < sizeof types / sizeof types[0]; ti++) {
+        const enum lm_type t = types[ti];
+        const struct lm_type_traits *tr = lm_type_traits(t);
+        const enum lm_type vt = tr->vec_dot_type;
+        const int64_t *cols = tr->block_size == 1 ? fcols : tr->block_size == 32 ? qcols : kcols;
+        const size_t ncols = tr->block_size == 1 ? 8 : tr->block_size == 32 ? 4 : 3;
+        for (size_t ci = 0; ci < ncols; ci++) {
+            const int64_t n = cols[ci];
+            const size_t ws = lm_row_size(t, n) + 8, xs = lm_row_size(vt, n) + 8;
+            float *wf = malloc(sizeof(float) * n * NR), *xf = malloc(sizeof(float) * n * NT);
+            float *wd = malloc(sizeof(float) * n * NR), *xd = malloc(sizeof(float) * n * NT);
+            uint8_t *w = calloc(NR, ws), *x = calloc(NT, xs);
+            double *mag = malloc(sizeof(double) * NR * NT);
+            float *ya = malloc(sizeof(float) * NT * (NR + PAD)), *yb = malloc(sizeof(float) * NT * (NR + PAD));
+            for (int64_t i = 0; i < n * NR; i++) wf[i] = frand() * 0.1f + (i % 5 == 0 ? 0.03f : 0.0f);
+            for (int64_t i = 0; i < n * NT; i++) xf[i] = frand() * 2.0f;
+            for (int64_t r = 0; r < NR; r++) {
+                lm_quantize_row(t, wf + r * n, w + r * ws, n);
+                lm_dequantize_row(t, w + r * ws, wd + r * n, n);
+            }
+            for (int64_t r = 0; r < NT; r++) {
+                lm__kern_ref.from_float[vt](xf + r * n, x + r * xs, n);
+                lm_dequantize_row(vt, x + r * xs, xd + r * n, n);
+            }
+            for (int64_t r = 0; r < NR; r++)
+                for (int64_t tt = 0; tt < NT; tt++) {
+                    double m = 0;
+                    for (int64_t c = 0; c < n; c++) m += fabs((double)wd[r * n + c] * xd[tt * n + c]);
+                    mag[r * NT + tt] = m;
+                }
+            for (size_t ri = 0; ri < sizeof rows / sizeof rows[0]; ri++)
+                for (size_t ki = 0; ki < sizeof toks / sizeof toks[0]; ki++) {
+                    const int64_t R = rows[ri], T = toks[ki], ldy = R + PAD;
+                    for (int64_t i = 0; i < T * ldy; i++) ya[i] = yb[i] = -777.0f;
+                    lm__kern_ref.gemm[t](n, w, ws, R, x, xs, T, ya, ldy);
+                    k->gemm[t](n, w, ws, R, x, xs, T, yb, ldy);
+                    for (int64_t tt = 0; tt < T; tt++)
+                        for (int64_t r = 0; r < ldy; r++) {
+                            const float a = ya[tt * ldy + r], b = yb[tt * ldy + r];
+                            if (r >= R) {
+                                if (b != -777.0f) LM_FAIL_("%s %s n=%d R=%d T=%d: wrote outside the tile", lv, tr->name, (int)n, (int)R, (int)T);
+                                continue;
+                            }
+                            const double m = mag[r * NT + tt];
+                            if (!(fabs((double)a - b) <= 2e-5 * m + 1e-6))
+                                LM_FAIL_("%s %s n=%d R=%d T=%d r=%d t=%d: %.8g vs ref %.8g (mag %.3g)", lv, tr->name,
+                                         (int)n, (int)R, (int)T, (int)r, (int)tt, b, a, m);
+                        }
+                }
+            free(wf); free(xf); free(wd); free(xd); free(w); free(x); free(mag); free(ya); free(yb);
+        }
+    }
+}
+
+static float f32_of_bits(uint32_t u)
+{
+    float f;
+    memcpy(&f, &u, 4);
+    return f;
+}
+
+static uint32_t bits_of_f32(float f)
+{
+    uint32_t u;
+    memcpy(&u, &f, 4);
+    return u;
+}
+
+/* Activation conversions on the values where a vector conversion could differ from the scalar
+ * one: NaNs with payloads, infinities, overflow to inf, half subnormals, exact rounding ties,
+ * signs of zero; odd lengths for F16/BF16 (vector body plus scalar tail); for Q8_K and Q8_1
+ * blocks with ties after scaling, equal magnitudes of both signs, all zeros. Byte-exact. */
+static void check_neon_convert_edges(const struct lm__kern *k, const char *lv)
+{
+    static const uint32_t special[] = {
+        0x7fc00000, 0xffc00000, 0x7f812345, 0xffa00001, 0x7fffffff, 0x7f800000, 0xff800000,
+        0x80000000, 0x00000000, 0x477fe000, 0x477ff000, 0x477fefff, 0xc77ff000, 0x47800000,
+        0x33000000, 0x33000001, 0x32ffffff, 0x35800000, 0x387fc000, 0x38800000, 0x00000001,
+        0x3f801000, 0x3f803000, 0x3f808000, 0x3f818000, 0x3f817fff, 0x7f7f8000, 0x7f7fffff,
+        0xbf808000, 0x3f800fff, 0x3f801001, 0x40490fdb, 0xc0490fdb};
+    enum { NS = sizeof special / sizeof special[0] };
+    float x[NS * 3];
+    for (int i = 0; i < NS * 3; i++) x[i] = i < NS ? f32_of_bits(special[i]) : frand() * 1000.0f;
+    const enum lm_type fts[] = {LM_TYPE_F16, LM_TYPE_BF16};
+    for (int f = 0; f < 2; f++)
+        for (int n = 1; n <= NS * 3; n += (n < 12 ? 1 : 7)) {
+            for (int off = 0; off + n <= NS * 3; off += NS) {
+                uint16_t a[NS * 3], b[NS * 3];
+                lm__kern_ref.from_float[fts[f]](x + off, a, n);
+                k->from_float[fts[f]](x + off, b, n);
+                for (int i = 0; i < n; i++)
+                    if (a[i] != b[i])
+                        LM_FAIL_("%s from_float %s n=%d: input 0x%08x gives 0x%04x, reference 0x%04x", lv,
+                                 lm_type_traits(fts[f])->name, n, (unsigned)bits_of_f32(x[off + i]), b[i], a[i]);
+            }
+        }
+    /* Q8_K: 4 blocks of 256 */
+    enum { NK = 4 * 256 };
+    static float q[NK];
+    for (int i = 0; i < NK; i++) q[i] = frand();
+    /* block 0: largest magnitude 127 first negative, then positive: iscale = 1, ties x.5 */
+    q[3] = -127.0f;
+    q[200] = 127.0f;
+    for (int i = 10; i < 60; i++) q[i] = (float)(i - 35) + 0.5f;
+    /* block 1: all zero except the sign of zero */
+    for (int i = 256; i < 512; i++) q[i] = i % 2 ? -0.0f : 0.0f;
+    /* block 2: positive maximum first, a quiet NaN, tiny values */
+    q[512 + 7] = 3.0f;
+    q[512 + 8] = -3.0f;
+    q[512 + 9] = f32_of_bits(0x7fc00000);
+    for (int i = 512 + 20; i < 512 + 40; i++) q[i] = 1e-30f * (float)(i - 530);
+    /* block 3: a single nonzero element */
+    for (int i = 768; i < NK; i++) q[i] = 0;
+    q[768 + 255] = -1e-3f;
+    const enum lm_type qts[] = {LM_TYPE_Q8_K, LM_TYPE_Q8_1, LM_TYPE_Q8_0};
+    for (int v = 0; v < 3; v++) {
+        if (qts[v] == LM_TYPE_Q8_1 || qts[v] == LM_TYPE_Q8_0) {
+            /* 32-blocks: no NaN (the reference's float-to-int8 cast of a NaN is undefined);
+             * the ties with d = 1 as in check_from_float, at several block offsets */
+            q[512 + 9] = 0.25f;
+            for (int b = 0; b < 3; b++) {
+                for (int i = 0; i < 32; i++) q[64 * b + i] = (float)(i % 2 ? i : -i) + (i % 3 ? 0.5f : 0.0f);
+                q[64 * b + 5 + b] = b == 1 ? -127.0f : 127.0f;
+            }
+        }
+        const size_t rs = lm_row_size(qts[v], NK);
+        uint8_t *a = malloc(rs), *b = malloc(rs);
+        lm__kern_ref.from_float[qts[v]](q, a, NK);
+        k->from_float[qts[v]](q, b, NK);
+        for (size_t i = 0; i < rs; i++)
+            if (a[i] != b[i]) LM_FAIL_("%s from_float %s edges: byte %zu differs (%d vs %d)", lv, lm_type_traits(qts[v])->name, i, a[i], b[i]);
+        free(a);
+        free(b);
+    }
+}
+
 int main(void)
 {
     const enum lm_type types[] = {LM_TYPE_F32, LM_TYPE_F16, LM_TYPE_BF16, LM_TYPE_Q4_0, LM_TYPE_Q4_1,
@@ -146,6 +298,10 @@ int main(void)
         for (size_t i = 0; i < sizeof types / sizeof types[0]; i++) check_gemm(&k, level_names[lv], types[i]);
         check_q4_0_r8(&k, level_names[lv]);
         check_f32_helpers(&k, level_names[lv]);
+        if (strncmp(level_names[lv], "neon", 4) == 0) {
+            check_neon_gemm_shapes(&k, level_names[lv]);
+            check_neon_convert_edges(&k, level_names[lv]);
+        }
         tested++;
     }
     fprintf(stderr, "%d SIMD kernel sets tested\n", tested);
