@@ -48,7 +48,10 @@ SKIP_ISA := %_neon.c %_avx2.c %_avx512.c
 endif
 $(O)/%_avx2.o:   XFLAGS := -mavx2 -mfma -mf16c -mbmi2
 $(O)/%_avx512.o: XFLAGS := -mavx512f -mavx512bw -mavx512vl -mavx512dq -mavx512vnni -mavx512bf16 -mfma -mf16c -mbmi2
-$(O)/%_neon.o:   XFLAGS := -march=armv8.2-a+dotprod+fp16
+# ARM64: *_neon.c is baseline ARMv8-A (runs on any ARM64); only *_dotprod_neon.c may use SDOT,
+# and its kernels are installed only when the CPU reports dotprod.
+$(O)/%_neon.o:   XFLAGS := -march=armv8-a
+$(O)/%_dotprod_neon.o: XFLAGS := -march=armv8.2-a+dotprod
 
 rwildcard = $(foreach d,$(wildcard $(1:=/*)),$(call rwildcard,$d,$2) $(filter $(subst *,%,$2),$d))
 

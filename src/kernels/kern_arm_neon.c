@@ -146,8 +146,9 @@ static void neon_axpy_f32(float *y, float a, const float *x, int64_t n)
 void lm__kern_fill_neon(struct lm__kern *k, int dotprod)
 {
     k->name = dotprod ? "neon+dotprod" : "neon";
-    lm__neon_fill_q(k, dotprod);
-    lm__neon_fill_k(k, dotprod);
+    lm__neon_fill_q(k);
+    lm__neon_fill_k(k);
+    if (dotprod) lm__neon_fill_dotprod(k);
     k->gemm[LM_TYPE_F32] = gemm_f32;
     k->gemm[LM_TYPE_F16] = gemm_f16;
     k->gemm[LM_TYPE_BF16] = gemm_bf16;

@@ -1,14 +1,18 @@
 /* kern_arm_neon.h — helpers shared by the NEON kernel files (ARM64 only) and the entry points
- * through which each family file installs its kernels into a struct lm__kern.
+ * through which each file installs its kernels into a struct lm__kern.
  *
- *   kern_arm_neon.c    table fill, float weights (F32, F16, BF16), f32 helpers, F16/BF16 rows
- *   kern_arm_q_neon.c  32-element block types: Q4_0, Q4_1, Q8_0 and the Q8_0/Q8_1 quantisers
- *   kern_arm_k_neon.c  K-quants: Q4_K, Q5_K, Q6_K and the Q8_K quantiser
+ *   kern_arm_neon.c          table fill, float weights (F32, F16, BF16), f32 helpers, F16/BF16 rows
+ *   kern_arm_q_neon.c        32-element block types: Q4_0, Q4_1, Q8_0; Q8_0/Q8_1 quantisers
+ *   kern_arm_k_neon.c        K-quants: Q4_K, Q5_K, Q6_K; the Q8_K quantiser
+ *   kern_arm_dotprod_neon.c  the SDOT variants of the integer products
+ *   kern_arm_neon_q.h, kern_arm_neon_k.h  the product templates the last three instantiate
  *
- * The files are compiled with +dotprod+fp16, but only functions whose names end in _dp may use
- * SDOT (they are installed only when the CPU reports dotprod); everything else must stay
- * ARMv8.0 (FCVTL/FCVTN half<->single conversions are ARMv8.0). tests/kernels/arm.test.sh checks
- * the object code for that. */
+ * The Makefile compiles *_neon.c for plain ARMv8-A and only *_dotprod_neon.c with +dotprod, so
+ * nothing outside the dotprod file can contain an instruction a Cortex-A53/A72 lacks; the
+ * dotprod kernels are installed only when the CPU reports dotprod. (Function-level target
+ * attributes cannot do this with the toolchains we build with: GCC 12 refuses to inline
+ * vdotq_s32 into a target("+dotprod") function of an ARMv8-A file, and Clang 14 declares the
+ * intrinsic only when the whole file has the feature.) */
 #ifndef LM_KERN_ARM_NEON_H
 #define LM_KERN_ARM_NEON_H
 
@@ -18,12 +22,8 @@
 
 #define LM_NEON_AI static inline __attribute__((always_inline))
 
-/* acc + 4-way int8 dot products per 32-bit lane: SDOT (dotprod) or SMULL + SADALP (ARMv8.0). */
-LM_NEON_AI int32x4_t lm__neon_sdot(int32x4_t acc, int8x16_t a, int8x16_t b)
-{
-    return vdotq_s32(acc, a, b);
-}
-
+/* acc + 4-way int8 dot products per 32-bit lane: SDOT where the file is compiled with dotprod
+ * and DP is set, else SMULL + SADALP (ARMv8.0). DP is a constant in every instantiation. */
 LM_NEON_AI int32x4_t lm__neon_mull(int32x4_t acc, int8x16_t a, int8x16_t b)
 {
     const int16x8_t lo = vmull_s8(vget_low_s8(a), vget_low_s8(b));
@@ -31,10 +31,13 @@ LM_NEON_AI int32x4_t lm__neon_mull(int32x4_t acc, int8x16_t a, int8x16_t b)
     return vpadalq_s16(vpadalq_s16(acc, lo), hi);
 }
 
-/* DP is a compile-time constant in every instantiation. */
 LM_NEON_AI int32x4_t lm__neon_dot(int DP, int32x4_t acc, int8x16_t a, int8x16_t b)
 {
-    return DP ? lm__neon_sdot(acc, a, b) : lm__neon_mull(acc, a, b);
+#if defined(__ARM_FEATURE_DOTPROD)
+    if (DP) return vdotq_s32(acc, a, b);
+#endif
+    (void)DP;
+    return lm__neon_mull(acc, a, b);
 }
 
 LM_NEON_AI float lm__neon_f16(uint16_t h)
@@ -70,7 +73,9 @@ LM_NEON_AI void lm__neon_store_lanes(float *y, float32x4_t v, int R)
     for (int r = 0; r < R; r++) y[r] = t[r];
 }
 
-void lm__neon_fill_q(struct lm__kern *k, int dotprod);
-void lm__neon_fill_k(struct lm__kern *k, int dotprod);
+/* ARMv8.0 kernels of each family; the dotprod file replaces the integer products. */
+void lm__neon_fill_q(struct lm__kern *k);
+void lm__neon_fill_k(struct lm__kern *k);
+void lm__neon_fill_dotprod(struct lm__kern *k);
 
 #endif

@@ -12,6 +12,22 @@ done
 [ -d /usr/aarch64-linux-gnu ] || { echo "SKIP: aarch64 sysroot missing (libc6-dev-arm64-cross)"; exit 77; }
 make -s cross -j2 >"${LM_TMP:-/tmp}/cross.log" 2>&1 || { tail -30 "${LM_TMP:-/tmp}/cross.log"; echo "FAIL: make cross"; exit 1; }
 fail=0
+# Only *_dotprod_neon.o may contain dotprod instructions (kernels installed after the HWCAP
+# check); the other NEON objects must be baseline ARMv8-A: no SDOT/UDOT, no FP16 arithmetic
+# (half<->single FCVT* is ARMv8.0 and allowed).
+if command -v aarch64-linux-gnu-objdump >/dev/null; then
+  ndp=0
+  for o in build/aarch64/src/kernels/*_neon.o; do
+    dis=$(aarch64-linux-gnu-objdump -d "$o")
+    case $o in
+      *_dotprod_neon.o) ndp=$(echo "$dis" | grep -c -w sdot);;
+      *) bad=$(echo "$dis" | grep -E -w '[su]dot' | head -3)
+         bad=$bad$(echo "$dis" | grep -E '\sf[a-z0-9]*\s' | grep -v -E '\sfcvt[a-z]*\s' | grep -E '\.[48]h\b|\sh[0-9]+\b' | head -3)
+         [ -z "$bad" ] || { echo "FAIL: $o has instructions beyond ARMv8.0:"; echo "$bad"; fail=1; };;
+    esac
+  done
+  [ "$ndp" -gt 0 ] || { echo "FAIL: no SDOT in the dotprod kernel object"; fail=1; }
+fi
 n=0
 simd_out=""
 for t in build/aarch64/tests/kernels/test_*; do
