@@ -34,6 +34,7 @@ static void neon_quantize_q8_K(const float *x, void *vy, int64_t n)
         const float iscale = -127.f / max;
         for (int k = 0; k < LM_QK_K; k += 16) {
             int32x4_t q[4];
+            LM_NEON_UNROLL
             for (int u = 0; u < 4; u++)
                 q[u] = vminq_s32(vcvtnq_s32_f32(vmulq_n_f32(vld1q_f32(x + k + 4 * u), iscale)), i127);
             const int16x8_t a = vcombine_s16(vmovn_s32(q[0]), vmovn_s32(q[1]));

@@ -35,21 +35,28 @@ AI float load1(int K, const void *p, int64_t i)
 AI void tile_f(int K, int R, int T, int64_t n, const void *const *w, const void *const *x, float *y, int64_t ldy)
 {
     float32x4_t acc[4][4];
+    LM_NEON_UNROLL
     for (int r = 0; r < 4; r++)
+        LM_NEON_UNROLL
         for (int t = 0; t < T; t++) acc[r][t] = vdupq_n_f32(0);
     int64_t i = 0;
     for (; i + 4 <= n; i += 4) {
         float32x4_t xv[4];
+        LM_NEON_UNROLL
         for (int t = 0; t < T; t++) xv[t] = load4(K, x[t], i);
+        LM_NEON_UNROLL
         for (int r = 0; r < 4; r++) {
             const float32x4_t wv = load4(K, w[r], i);
+            LM_NEON_UNROLL
             for (int t = 0; t < T; t++) acc[r][t] = vfmaq_f32(acc[r][t], wv, xv[t]);
         }
     }
+    LM_NEON_UNROLL
     for (int t = 0; t < T; t++) {
         float tail[4] = {0, 0, 0, 0};
         for (int64_t k = i; k < n; k++) {
             const float xk = load1(K, x[t], k);
+            LM_NEON_UNROLL
             for (int r = 0; r < 4; r++) tail[r] += load1(K, w[r], k) * xk;
         }
         float32x4_t s = vpaddq_f32(vpaddq_f32(acc[0][t], acc[1][t]), vpaddq_f32(acc[2][t], acc[3][t]));

@@ -21,6 +21,9 @@
 #include "kernels/kern_internal.h"
 
 #define LM_NEON_AI static inline __attribute__((always_inline))
+/* Before the loops over rows, tokens and sub-blocks of a tile (constant trip counts): GCC -O2
+ * does not unroll them by itself, which leaves the accumulator arrays in memory. */
+#define LM_NEON_UNROLL _Pragma("GCC unroll 16")
 
 /* acc + 4-way int8 dot products per 32-bit lane: SDOT where the file is compiled with dotprod
  * and DP is set, else SMULL + SADALP (ARMv8.0). DP is a constant in every instantiation. */

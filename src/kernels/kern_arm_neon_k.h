@@ -27,13 +27,14 @@ LM_NEON_AI void k4_scales(const uint8_t *q, uint8_t out[16])
  * Per block: q[2s], q[2s+1] hold the 32 values (0..15 or 0..31) of sub-block s; the eight
  * sub-block dot products are folded into two vectors (ADDP) and scaled with MUL/MLA, the mins
  * term comes from the activation block sums (pairs added with ADDP, SMULL/SMLAL2 by the mins). */
-LM_NEON_AI void row_q45_K(int DP, int Q5, int T, int64_t nb, const void *wv, const struct lm__block_q8_K *const *x,
-                  float *y, int64_t ldy)
+LM_NEON_AI void row_q45_K(int DP, int Q5, int T, int64_t nb, const void *wv,
+                          const struct lm__block_q8_K *const *x, float *y, int64_t ldy)
 {
     const struct lm__block_q4_K *w4 = wv;
     const struct lm__block_q5_K *w5 = wv;
     const uint8x16_t m4 = vdupq_n_u8(0x0F), one = vdupq_n_u8(1);
     float32x4_t acc[4];
+    LM_NEON_UNROLL
     for (int t = 0; t < T; t++) acc[t] = vdupq_n_f32(0);
     for (int64_t i = 0; i < nb; i++) {
         const uint8_t *qs = Q5 ? w5[i].qs : w4[i].qs;
@@ -49,6 +50,7 @@ LM_NEON_AI void row_q45_K(int DP, int Q5, int T, int64_t nb, const void *wv, con
             h1 = vld1q_u8(w5[i].qh + 16);
         }
         int8x16_t q[16];
+        LM_NEON_UNROLL
         for (int j = 0; j < 4; j++) {
             const uint8x16_t q0 = vld1q_u8(qs + 32 * j), q1 = vld1q_u8(qs + 32 * j + 16);
             uint8x16_t l0 = vandq_u8(q0, m4), l1 = vandq_u8(q1, m4);
@@ -66,9 +68,11 @@ LM_NEON_AI void row_q45_K(int DP, int Q5, int T, int64_t nb, const void *wv, con
             q[4 * j + 2] = vreinterpretq_s8_u8(u0);
             q[4 * j + 3] = vreinterpretq_s8_u8(u1);
         }
+        LM_NEON_UNROLL
         for (int t = 0; t < T; t++) {
             const struct lm__block_q8_K *xb = &x[t][i];
             int32x4_t p[8];
+            LM_NEON_UNROLL
             for (int s = 0; s < 8; s++) {
                 int32x4_t v = lm__neon_dot(DP, vdupq_n_s32(0), q[2 * s], vld1q_s8(xb->qs + 32 * s));
                 p[s] = lm__neon_dot(DP, v, q[2 * s + 1], vld1q_s8(xb->qs + 32 * s + 16));
@@ -81,15 +85,18 @@ LM_NEON_AI void row_q45_K(int DP, int Q5, int T, int64_t nb, const void *wv, con
             acc[t] = vfmsq_f32(acc[t], vcvtq_f32_s32(mm), vdupq_n_f32(dmw * xb->d));
         }
     }
+    LM_NEON_UNROLL
     for (int t = 0; t < T; t++) y[t * ldy] = vaddvq_f32(acc[t]);
 }
 
-LM_NEON_AI void row_q4_K(int DP, int T, int64_t nb, const void *w, const struct lm__block_q8_K *const *x, float *y, int64_t ldy)
+LM_NEON_AI void row_q4_K(int DP, int T, int64_t nb, const void *w, const struct lm__block_q8_K *const *x,
+                         float *y, int64_t ldy)
 {
     row_q45_K(DP, 0, T, nb, w, x, y, ldy);
 }
 
-LM_NEON_AI void row_q5_K(int DP, int T, int64_t nb, const void *w, const struct lm__block_q8_K *const *x, float *y, int64_t ldy)
+LM_NEON_AI void row_q5_K(int DP, int T, int64_t nb, const void *w, const struct lm__block_q8_K *const *x,
+                         float *y, int64_t ldy)
 {
     row_q45_K(DP, 1, T, nb, w, x, y, ldy);
 }
@@ -98,17 +105,20 @@ LM_NEON_AI void row_q5_K(int DP, int T, int64_t nb, const void *w, const struct 
  * holds elements 16v..16v+15, whose scale is scales[v], so groups of four dot products are
  * folded (ADDP) and multiplied by four widened scales at once. */
 LM_NEON_AI void row_q6_K(int DP, int T, int64_t nb, const void *wv, const struct lm__block_q8_K *const *x,
-                 float *y, int64_t ldy)
+                         float *y, int64_t ldy)
 {
     const struct lm__block_q6_K *w = wv;
     const uint8x16_t m4 = vdupq_n_u8(0x0F), m2 = vdupq_n_u8(3);
     const int8x16_t s32 = vdupq_n_s8(32);
     float32x4_t acc[4];
+    LM_NEON_UNROLL
     for (int t = 0; t < T; t++) acc[t] = vdupq_n_f32(0);
     for (int64_t i = 0; i < nb; i++) {
         int8x16_t q[16];
+        LM_NEON_UNROLL
         for (int h = 0; h < 2; h++) {
             const uint8_t *ql = w[i].ql + 64 * h, *qh = w[i].qh + 32 * h;
+            LM_NEON_UNROLL
             for (int u = 0; u < 2; u++) {
                 const uint8x16_t l0 = vld1q_u8(ql + 16 * u), l1 = vld1q_u8(ql + 32 + 16 * u);
                 const uint8x16_t hb = vld1q_u8(qh + 16 * u);
@@ -127,11 +137,14 @@ LM_NEON_AI void row_q6_K(int DP, int T, int64_t nb, const void *wv, const struct
         const int32x4_t sc[4] = {vmovl_s16(vget_low_s16(s_lo)), vmovl_high_s16(s_lo),
                                  vmovl_s16(vget_low_s16(s_hi)), vmovl_high_s16(s_hi)};
         const float dw = lm__neon_f16(w[i].d);
+        LM_NEON_UNROLL
         for (int t = 0; t < T; t++) {
             const struct lm__block_q8_K *xb = &x[t][i];
             int32x4_t isum = vdupq_n_s32(0);
+            LM_NEON_UNROLL
             for (int g = 0; g < 4; g++) {
                 int32x4_t p[4];
+                LM_NEON_UNROLL
                 for (int k = 0; k < 4; k++)
                     p[k] = lm__neon_dot(DP, vdupq_n_s32(0), q[4 * g + k], vld1q_s8(xb->qs + 64 * g + 16 * k));
                 isum = vmlaq_s32(isum, lm__neon_hsum4_s32(p[0], p[1], p[2], p[3]), sc[g]);
@@ -139,6 +152,7 @@ LM_NEON_AI void row_q6_K(int DP, int T, int64_t nb, const void *wv, const struct
             acc[t] = vfmaq_n_f32(acc[t], vcvtq_f32_s32(isum), dw * xb->d);
         }
     }
+    LM_NEON_UNROLL
     for (int t = 0; t < T; t++) y[t * ldy] = vaddvq_f32(acc[t]);
 }
 

@@ -8,25 +8,30 @@
 
 /* R rows x 1..T tokens of Q4_0 x Q8_0; DP selects SDOT. */
 LM_NEON_AI void tile_q4_0(int DP, int R, int T, int64_t nb, const struct lm__block_q4_0 *const *w,
-                  const struct lm__block_q8_0 *const *x, float *y, int64_t ldy)
+                          const struct lm__block_q8_0 *const *x, float *y, int64_t ldy)
 {
     float32x4_t acc[4][2];
+    LM_NEON_UNROLL
     for (int r = 0; r < R; r++)
+        LM_NEON_UNROLL
         for (int t = 0; t < T; t++) acc[r][t] = vdupq_n_f32(0);
     const uint8x16_t m4 = vdupq_n_u8(0x0F);
     const int8x16_t s8 = vdupq_n_s8(8);
     for (int64_t b = 0; b < nb; b++) {
         int8x16_t lo[4], hi[4];
         float dw[4];
+        LM_NEON_UNROLL
         for (int r = 0; r < R; r++) {
             const uint8x16_t q = vld1q_u8(w[r][b].qs);
             lo[r] = vsubq_s8(vreinterpretq_s8_u8(vandq_u8(q, m4)), s8);
             hi[r] = vsubq_s8(vreinterpretq_s8_u8(vshrq_n_u8(q, 4)), s8);
             dw[r] = lm__neon_f16(w[r][b].d);
         }
+        LM_NEON_UNROLL
         for (int t = 0; t < T; t++) {
             const int8x16_t x0 = vld1q_s8(x[t][b].qs), x1 = vld1q_s8(x[t][b].qs + 16);
             const float dx = lm__neon_f16(x[t][b].d);
+            LM_NEON_UNROLL
             for (int r = 0; r < R; r++) {
                 int32x4_t v = vdupq_n_s32(0);
                 v = lm__neon_dot(DP, v, lo[r], x0);
@@ -35,27 +40,34 @@ LM_NEON_AI void tile_q4_0(int DP, int R, int T, int64_t nb, const struct lm__blo
             }
         }
     }
+    LM_NEON_UNROLL
     for (int t = 0; t < T; t++)
+        LM_NEON_UNROLL
         for (int r = 0; r < R; r++) y[t * ldy + r] = vaddvq_f32(acc[r][t]);
 }
 
 LM_NEON_AI void tile_q8_0(int DP, int R, int T, int64_t nb, const struct lm__block_q8_0 *const *w,
-                  const struct lm__block_q8_0 *const *x, float *y, int64_t ldy)
+                          const struct lm__block_q8_0 *const *x, float *y, int64_t ldy)
 {
     float32x4_t acc[4][2];
+    LM_NEON_UNROLL
     for (int r = 0; r < R; r++)
+        LM_NEON_UNROLL
         for (int t = 0; t < T; t++) acc[r][t] = vdupq_n_f32(0);
     for (int64_t b = 0; b < nb; b++) {
         int8x16_t w0[4], w1[4];
         float dw[4];
+        LM_NEON_UNROLL
         for (int r = 0; r < R; r++) {
             w0[r] = vld1q_s8(w[r][b].qs);
             w1[r] = vld1q_s8(w[r][b].qs + 16);
             dw[r] = lm__neon_f16(w[r][b].d);
         }
+        LM_NEON_UNROLL
         for (int t = 0; t < T; t++) {
             const int8x16_t x0 = vld1q_s8(x[t][b].qs), x1 = vld1q_s8(x[t][b].qs + 16);
             const float dx = lm__neon_f16(x[t][b].d);
+            LM_NEON_UNROLL
             for (int r = 0; r < R; r++) {
                 int32x4_t v = vdupq_n_s32(0);
                 v = lm__neon_dot(DP, v, w0[r], x0);
@@ -64,7 +76,9 @@ LM_NEON_AI void tile_q8_0(int DP, int R, int T, int64_t nb, const struct lm__blo
             }
         }
     }
+    LM_NEON_UNROLL
     for (int t = 0; t < T; t++)
+        LM_NEON_UNROLL
         for (int r = 0; r < R; r++) y[t * ldy + r] = vaddvq_f32(acc[r][t]);
 }
 
@@ -99,13 +113,15 @@ LM_NEON_AI void tile_q8_0(int DP, int R, int T, int64_t nb, const struct lm__blo
  * integer dot products are folded into one vector (ADDP) so each token costs one convert and
  * two FMAs per block. Rows past the edge point at a valid row; only R lanes are stored. */
 LM_NEON_AI void tile_q4_1(int DP, int R, int T, int64_t nb, const struct lm__block_q4_1 *const *w,
-                  const struct lm__block_q8_1 *const *x, float *y, int64_t ldy)
+                          const struct lm__block_q8_1 *const *x, float *y, int64_t ldy)
 {
     float32x4_t acc[4];
+    LM_NEON_UNROLL
     for (int t = 0; t < T; t++) acc[t] = vdupq_n_f32(0);
     const uint8x16_t m4 = vdupq_n_u8(0x0F);
     for (int64_t b = 0; b < nb; b++) {
         int8x16_t lo[4], hi[4];
+        LM_NEON_UNROLL
         for (int r = 0; r < 4; r++) {
             const uint8x16_t q = vld1q_u8(w[r][b].qs);
             lo[r] = vreinterpretq_s8_u8(vandq_u8(q, m4));
@@ -113,9 +129,11 @@ LM_NEON_AI void tile_q4_1(int DP, int R, int T, int64_t nb, const struct lm__blo
         }
         const float32x4_t dw = lm__neon_f16x4(w[0][b].d, w[1][b].d, w[2][b].d, w[3][b].d);
         const float32x4_t mw = lm__neon_f16x4(w[0][b].m, w[1][b].m, w[2][b].m, w[3][b].m);
+        LM_NEON_UNROLL
         for (int t = 0; t < T; t++) {
             const int8x16_t x0 = vld1q_s8(x[t][b].qs), x1 = vld1q_s8(x[t][b].qs + 16);
             int32x4_t v[4];
+            LM_NEON_UNROLL
             for (int r = 0; r < 4; r++)
                 v[r] = lm__neon_dot(DP, lm__neon_dot(DP, vdupq_n_s32(0), lo[r], x0), hi[r], x1);
             const int32x4_t s = lm__neon_hsum4_s32(v[0], v[1], v[2], v[3]);
@@ -123,6 +141,7 @@ LM_NEON_AI void tile_q4_1(int DP, int R, int T, int64_t nb, const struct lm__blo
             acc[t] = vfmaq_n_f32(acc[t], mw, lm__neon_f16(x[t][b].s));
         }
     }
+    LM_NEON_UNROLL
     for (int t = 0; t < T; t++) lm__neon_store_lanes(y + t * ldy, acc[t], R);
 }
 

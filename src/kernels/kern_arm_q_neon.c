@@ -17,18 +17,21 @@ NEON_GEMM4(gemm_q4_1_mull, tile_q4_1, 0, struct lm__block_q4_1, struct lm__block
 AI float quant32(const float *x, int32x4_t q[8])
 {
     float32x4_t v[8], m = vdupq_n_f32(0);
+    LM_NEON_UNROLL
     for (int k = 0; k < 8; k++) {
         v[k] = vld1q_f32(x + 4 * k);
         m = vmaxnmq_f32(m, vabsq_f32(v[k]));
     }
     const float amax = vmaxnmvq_f32(m);
     const float d = amax / 127, id = d ? 1.0f / d : 0.0f;
+    LM_NEON_UNROLL
     for (int k = 0; k < 8; k++) q[k] = vcvtq_s32_f32(vrndaq_f32(vmulq_n_f32(v[k], id)));
     return d;
 }
 
 AI void store32_s8(int8_t *dst, const int32x4_t q[8])
 {
+    LM_NEON_UNROLL
     for (int k = 0; k < 8; k += 2) {
         const int16x8_t h = vcombine_s16(vmovn_s32(q[k]), vmovn_s32(q[k + 1]));
         vst1_s8(dst + 4 * k, vmovn_s16(h));
@@ -54,6 +57,7 @@ static void neon_quantize_q8_1(const float *x, void *vy, int64_t n)
         int32x4_t q[8];
         const float d = quant32(x, q);
         int32x4_t s = vdupq_n_s32(0);
+        LM_NEON_UNROLL
         for (int k = 0; k < 8; k++) s = vaddq_s32(s, q[k]);
         y[i].d = lm_f32_to_f16(d);
         y[i].s = lm_f32_to_f16((float)vaddvq_s32(s) * d);
