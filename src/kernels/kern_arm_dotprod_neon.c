@@ -8,8 +8,8 @@
 #error "kern_arm_dotprod_neon.c must be compiled with +dotprod"
 #endif
 
-NEON_GEMM(gemm_q4_0_dp, tile_q4_0, 1, struct lm__block_q4_0)
-NEON_GEMM(gemm_q8_0_dp, tile_q8_0, 1, struct lm__block_q8_0)
+NEON_GEMM4(gemm_q4_0_dp, tile_q4_0, 1, struct lm__block_q4_0, struct lm__block_q8_0, LM_QK4_0)
+NEON_GEMM4(gemm_q8_0_dp, tile_q8_0, 1, struct lm__block_q8_0, struct lm__block_q8_0, LM_QK8_0)
 NEON_GEMM4(gemm_q4_1_dp, tile_q4_1, 1, struct lm__block_q4_1, struct lm__block_q8_1, LM_QK4_1)
 NEON_K_GEMM(gemm_q4_K_dp, row_q4_K, 1)
 NEON_K_GEMM(gemm_q5_K_dp, row_q5_K, 1)

@@ -7,8 +7,8 @@
 
 #define AI LM_NEON_AI
 
-NEON_GEMM(gemm_q4_0_mull, tile_q4_0, 0, struct lm__block_q4_0)
-NEON_GEMM(gemm_q8_0_mull, tile_q8_0, 0, struct lm__block_q8_0)
+NEON_GEMM4(gemm_q4_0_mull, tile_q4_0, 0, struct lm__block_q4_0, struct lm__block_q8_0, LM_QK4_0)
+NEON_GEMM4(gemm_q8_0_mull, tile_q8_0, 0, struct lm__block_q8_0, struct lm__block_q8_0, LM_QK8_0)
 NEON_GEMM4(gemm_q4_1_mull, tile_q4_1, 0, struct lm__block_q4_1, struct lm__block_q8_1, LM_QK4_1)
 
 /* One block of 32 activations as round(x * id) (roundf: FRINTA rounds half away from zero) in
