@@ -65,34 +65,34 @@ AI void tile_f(int K, int R, int T, int64_t n, const void *const *w, const void 
     }
 }
 
-/* Walks nr x nt in 4-row x 4-token tiles (token count a constant per instantiation). */
-#define NEON_FLOAT_GEMM(NAME, K, ESIZE)                                                                 \
+/* Walks nr x nt in 4-row x 4-token tiles, token groups outer (token count a constant per
+ * instantiation). */
+#define NEON_FLOAT_GEMM(NAME, K)                                                                        \
     static void NAME(int64_t n, const void *w, size_t ws, int64_t nr, const void *x, size_t xs,         \
-                     int64_t nt, float *y, int64_t ldy)                                                  \
-    {                                                                                                    \
-        for (int64_t r0 = 0; r0 < nr; r0 += 4) {                                                         \
-            const int R = nr - r0 >= 4 ? 4 : (int)(nr - r0);                                             \
-            const void *wp[4];                                                                           \
-            for (int r = 0; r < 4; r++) wp[r] = (const char *)w + (size_t)(r0 + (r < R ? r : 0)) * ws;   \
-            for (int64_t t0 = 0; t0 < nt; t0 += 4) {                                                     \
-                const int T = nt - t0 >= 4 ? 4 : (int)(nt - t0);                                         \
-                const void *xp[4];                                                                       \
-                for (int t = 0; t < 4; t++) xp[t] = (const char *)x + (size_t)(t0 + (t < T ? t : 0)) * xs; \
-                float *yt = y + t0 * ldy + r0;                                                           \
-                switch (T) {                                                                             \
-                case 4: tile_f(K, R, 4, n, wp, xp, yt, ldy); break;                                      \
-                case 3: tile_f(K, R, 3, n, wp, xp, yt, ldy); break;                                      \
-                case 2: tile_f(K, R, 2, n, wp, xp, yt, ldy); break;                                      \
-                default: tile_f(K, R, 1, n, wp, xp, yt, ldy); break;                                     \
-                }                                                                                        \
-            }                                                                                            \
-        }                                                                                                \
-        (void)(ESIZE);                                                                                   \
+                     int64_t nt, float *y, int64_t ldy)                                                 \
+    {                                                                                                   \
+        for (int64_t t0 = 0; t0 < nt; t0 += 4) {                                                        \
+            const int T = nt - t0 >= 4 ? 4 : (int)(nt - t0);                                            \
+            const void *xp[4];                                                                          \
+            for (int t = 0; t < 4; t++) xp[t] = (const char *)x + (size_t)(t0 + (t < T ? t : 0)) * xs;  \
+            for (int64_t r0 = 0; r0 < nr; r0 += 4) {                                                    \
+                const int R = nr - r0 >= 4 ? 4 : (int)(nr - r0);                                        \
+                const void *wp[4];                                                                      \
+                for (int r = 0; r < 4; r++) wp[r] = (const char *)w + (size_t)(r0 + (r < R ? r : 0)) * ws; \
+                float *yt = y + t0 * ldy + r0;                                                          \
+                switch (T) {                                                                            \
+                case 4: tile_f(K, R, 4, n, wp, xp, yt, ldy); break;                                     \
+                case 3: tile_f(K, R, 3, n, wp, xp, yt, ldy); break;                                     \
+                case 2: tile_f(K, R, 2, n, wp, xp, yt, ldy); break;                                     \
+                default: tile_f(K, R, 1, n, wp, xp, yt, ldy); break;                                    \
+                }                                                                                       \
+            }                                                                                           \
+        }                                                                                               \
     }
 
-NEON_FLOAT_GEMM(gemm_f32, F_F32, 4)
-NEON_FLOAT_GEMM(gemm_f16, F_F16, 2)
-NEON_FLOAT_GEMM(gemm_bf16, F_BF16, 2)
+NEON_FLOAT_GEMM(gemm_f32, F_F32)
+NEON_FLOAT_GEMM(gemm_f16, F_F16)
+NEON_FLOAT_GEMM(gemm_bf16, F_BF16)
 
 /* f32 to f16 activations: FCVTN rounds to nearest even like lm_f32_to_f16; NaN lanes are
  * replaced by sign | 0x7e00, the reference's quiet NaN (FCVTN would keep payload bits). */

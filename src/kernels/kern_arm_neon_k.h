@@ -156,28 +156,29 @@ LM_NEON_AI void row_q6_K(int DP, int T, int64_t nb, const void *wv, const struct
     for (int t = 0; t < T; t++) y[t * ldy] = vaddvq_f32(acc[t]);
 }
 
-/* Rows one at a time, tokens in groups of 4 (a constant token count per instantiation). */
+/* Tokens in groups of 4 (a constant token count per instantiation), outer so the group's
+ * activation blocks stay in L1, against every row in turn. */
 #define NEON_K_GEMM(NAME, ROW, DP)                                                                      \
     static void NAME(int64_t n, const void *w, size_t ws, int64_t nr, const void *x, size_t xs,         \
-                     int64_t nt, float *y, int64_t ldy)                                                  \
-    {                                                                                                    \
-        const int64_t nb = n / LM_QK_K;                                                                  \
-        for (int64_t r = 0; r < nr; r++) {                                                               \
-            const void *wr = (const char *)w + (size_t)r * ws;                                           \
-            for (int64_t t0 = 0; t0 < nt; t0 += 4) {                                                     \
-                const int T = nt - t0 >= 4 ? 4 : (int)(nt - t0);                                         \
-                const struct lm__block_q8_K *xp[4];                                                      \
-                for (int t = 0; t < 4; t++)                                                              \
-                    xp[t] = (const void *)((const char *)x + (size_t)(t0 + (t < T ? t : 0)) * xs);       \
-                float *yt = y + t0 * ldy + r;                                                            \
-                switch (T) {                                                                             \
-                case 4: ROW(DP, 4, nb, wr, xp, yt, ldy); break;                                          \
-                case 3: ROW(DP, 3, nb, wr, xp, yt, ldy); break;                                          \
-                case 2: ROW(DP, 2, nb, wr, xp, yt, ldy); break;                                          \
-                default: ROW(DP, 1, nb, wr, xp, yt, ldy); break;                                         \
-                }                                                                                        \
-            }                                                                                            \
-        }                                                                                                \
+                     int64_t nt, float *y, int64_t ldy)                                                 \
+    {                                                                                                   \
+        const int64_t nb = n / LM_QK_K;                                                                 \
+        for (int64_t t0 = 0; t0 < nt; t0 += 4) {                                                        \
+            const int T = nt - t0 >= 4 ? 4 : (int)(nt - t0);                                            \
+            const struct lm__block_q8_K *xp[4];                                                         \
+            for (int t = 0; t < 4; t++)                                                                 \
+                xp[t] = (const void *)((const char *)x + (size_t)(t0 + (t < T ? t : 0)) * xs);          \
+            for (int64_t r = 0; r < nr; r++) {                                                          \
+                const void *wr = (const char *)w + (size_t)r * ws;                                      \
+                float *yt = y + t0 * ldy + r;                                                           \
+                switch (T) {                                                                            \
+                case 4: ROW(DP, 4, nb, wr, xp, yt, ldy); break;                                         \
+                case 3: ROW(DP, 3, nb, wr, xp, yt, ldy); break;                                         \
+                case 2: ROW(DP, 2, nb, wr, xp, yt, ldy); break;                                         \
+                default: ROW(DP, 1, nb, wr, xp, yt, ldy); break;                                        \
+                }                                                                                       \
+            }                                                                                           \
+        }                                                                                               \
     }
 
 #endif

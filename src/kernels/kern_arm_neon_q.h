@@ -101,30 +101,31 @@ LM_NEON_AI void tile_q4_1(int DP, int R, int T, int64_t nb, const struct lm__blo
     for (int t = 0; t < T; t++) lm__neon_store_lanes(y + t * ldy, acc[t], R);
 }
 
-/* Walks nr x nt in 4-row x 4-token tiles; the token count of a tile is a constant in each
+/* Walks nr x nt in 4-row x 4-token tiles, token groups outer so their activations stay in L1
+ * while the weight rows stream past; the token count of a tile is a constant in each
  * instantiation, so generation (one token) does no padded work. */
 #define NEON_GEMM4(NAME, TILE, DP, WB, XB, QK)                                                          \
     static void NAME(int64_t n, const void *w, size_t ws, int64_t nr, const void *x, size_t xs,         \
-                     int64_t nt, float *y, int64_t ldy)                                                  \
-    {                                                                                                    \
-        const int64_t nb = n / (QK);                                                                     \
-        for (int64_t r0 = 0; r0 < nr; r0 += 4) {                                                         \
-            const int R = nr - r0 >= 4 ? 4 : (int)(nr - r0);                                             \
-            const WB *wp[4];                                                                             \
-            for (int r = 0; r < 4; r++) wp[r] = (const WB *)((const char *)w + (size_t)(r0 + (r < R ? r : 0)) * ws); \
-            for (int64_t t0 = 0; t0 < nt; t0 += 4) {                                                     \
-                const int T = nt - t0 >= 4 ? 4 : (int)(nt - t0);                                         \
-                const XB *xp[4];                                                                         \
-                for (int t = 0; t < 4; t++) xp[t] = (const XB *)((const char *)x + (size_t)(t0 + (t < T ? t : 0)) * xs); \
-                float *yt = y + t0 * ldy + r0;                                                           \
-                switch (T) {                                                                             \
-                case 4: TILE(DP, R, 4, nb, wp, xp, yt, ldy); break;                                      \
-                case 3: TILE(DP, R, 3, nb, wp, xp, yt, ldy); break;                                      \
-                case 2: TILE(DP, R, 2, nb, wp, xp, yt, ldy); break;                                      \
-                default: TILE(DP, R, 1, nb, wp, xp, yt, ldy); break;                                     \
-                }                                                                                        \
-            }                                                                                            \
-        }                                                                                                \
+                     int64_t nt, float *y, int64_t ldy)                                                 \
+    {                                                                                                   \
+        const int64_t nb = n / (QK);                                                                    \
+        for (int64_t t0 = 0; t0 < nt; t0 += 4) {                                                        \
+            const int T = nt - t0 >= 4 ? 4 : (int)(nt - t0);                                            \
+            const XB *xp[4];                                                                            \
+            for (int t = 0; t < 4; t++) xp[t] = (const XB *)((const char *)x + (size_t)(t0 + (t < T ? t : 0)) * xs); \
+            for (int64_t r0 = 0; r0 < nr; r0 += 4) {                                                    \
+                const int R = nr - r0 >= 4 ? 4 : (int)(nr - r0);                                        \
+                const WB *wp[4];                                                                        \
+                for (int r = 0; r < 4; r++) wp[r] = (const WB *)((const char *)w + (size_t)(r0 + (r < R ? r : 0)) * ws); \
+                float *yt = y + t0 * ldy + r0;                                                          \
+                switch (T) {                                                                            \
+                case 4: TILE(DP, R, 4, nb, wp, xp, yt, ldy); break;                                     \
+                case 3: TILE(DP, R, 3, nb, wp, xp, yt, ldy); break;                                     \
+                case 2: TILE(DP, R, 2, nb, wp, xp, yt, ldy); break;                                     \
+                default: TILE(DP, R, 1, nb, wp, xp, yt, ldy); break;                                    \
+                }                                                                                       \
+            }                                                                                           \
+        }                                                                                               \
     }
 
 #endif
