@@ -10,7 +10,8 @@
  * SIMD coverage (anything else runs the scalar reference, same results within float rounding):
  *   x86 AVX2: F32, F16, BF16, Q4_0, Q4_0_R8, Q4_1, Q8_0, Q4_K, Q5_K, Q6_K; Q8_0/Q8_K/F16 activations.
  *   x86 AVX-512 VNNI: the AVX2 set, Q4_0/Q8_0 tiles with VPDPBUSD.
- *   ARM NEON (+SDOT): Q4_0, Q8_0, Q4_K, Q6_K; Q8_0 activation conversion.
+ *   ARM NEON (+SDOT): F32, F16, BF16, Q4_0, Q4_1, Q8_0, Q4_K, Q5_K, Q6_K; Q8_0/Q8_1/Q8_K/F16/BF16
+ *   activation conversion.
  * Activation conversion is bit-identical to the reference on every path.
  */
 #ifndef LM_KERNELS_H
