@@ -418,99 +418,221 @@ LM_AI void k4_scales(const uint8_t *q, uint8_t out[16])
     memcpy(out, u, 16);
 }
 
-/* T tokens against one Q4_K row: y[t*ldy] = dot. */
-LM_AI void q4_K_row(int T, int64_t nb, const struct lm__block_q4_K *w, const struct lm__block_q8_K *const *x,
-                    float *y, int64_t ldy)
+/* ---- Q4_K and Q5_K against Q8_K activations ----
+ *
+ * The float order is llama.cpp's x86 one for these types (its repacked 8-row gemv/gemm): per
+ * block the exact integer sums (scaled products, and min corrections) are each accumulated with
+ * one fused multiply-add by d_w*d_x and dmin_w*d_x into two separate floats; the result is their
+ * difference at the end of the row. Summing per SIMD lane in float instead (one rounding per
+ * lane and block) differs in the last bits, which is enough to move a later Q8_K activation
+ * across a rounding boundary and change a greedy pick some tokens on. The horizontal integer
+ * sums are shared four at a time (hadd): four tokens of one row, or four blocks of one row. */
+
+struct k4_block {
+    __m256i lo[4], hi[4];   /* values of sub-blocks 2j and 2j+1 as bytes */
+    __m256i sc[8];          /* sub-block scales as i16 */
+    __m128i mins16;         /* sub-block mins as i16 */
+    float d, dmin;
+};
+
+/* Unpacks block i of a Q4_K (five = 0) or Q5_K (five = 1) row. */
+LM_AI void k4_decode(int five, const void *row, int64_t i, struct k4_block *o)
 {
-    const __m256i m4 = _mm256_set1_epi8(0x0F);
-    __m256 acc[4], accm[4];
-    for (int t = 0; t < T; t++) acc[t] = accm[t] = _mm256_setzero_ps();
-    for (int64_t i = 0; i < nb; i++) {
-        uint8_t sm[16];
-        k4_scales(w[i].scales, sm);
-        /* mins as 16-bit pairs for madd against the pair sums of bsums */
-        const __m128i mins16 = _mm_cvtepu8_epi16(_mm_loadl_epi64((const __m128i *)(sm + 8)));
-        const float dw = f16_to_f32(w[i].d), dmw = f16_to_f32(w[i].dmin);
-        __m256i lo[4], hi[4], sc[8];
-        for (int j = 0; j < 4; j++) {
-            const __m256i q = _mm256_loadu_si256((const __m256i *)(w[i].qs + 32 * j));
-            lo[j] = _mm256_and_si256(q, m4);
-            hi[j] = _mm256_and_si256(_mm256_srli_epi16(q, 4), m4);
-        }
-        for (int j = 0; j < 8; j++) sc[j] = _mm256_set1_epi16(sm[j]);
-        for (int t = 0; t < T; t++) {
-            const struct lm__block_q8_K *xb = &x[t][i];
-            __m256i sum = _mm256_setzero_si256();
-            for (int j = 0; j < 4; j++) {
-                const __m256i y0 = _mm256_loadu_si256((const __m256i *)(xb->qs + 64 * j));
-                const __m256i y1 = _mm256_loadu_si256((const __m256i *)(xb->qs + 64 * j + 32));
-                const __m256i p0 = _mm256_madd_epi16(_mm256_maddubs_epi16(lo[j], y0), sc[2 * j]);
-                const __m256i p1 = _mm256_madd_epi16(_mm256_maddubs_epi16(hi[j], y1), sc[2 * j + 1]);
-                sum = _mm256_add_epi32(sum, _mm256_add_epi32(p0, p1));
-            }
-            /* sum over sub-blocks of mins[j] * (bsums[2j] + bsums[2j+1]) */
-            const __m128i b0 = _mm_loadu_si128((const __m128i *)xb->bsums);
-            const __m128i b1 = _mm_loadu_si128((const __m128i *)(xb->bsums + 8));
-            const __m128i pm = _mm_madd_epi16(mins16, _mm_hadd_epi16(b0, b1));
-            acc[t] = _mm256_fmadd_ps(_mm256_set1_ps(dw * xb->d), _mm256_cvtepi32_ps(sum), acc[t]);
-            accm[t] = _mm256_fmadd_ps(_mm256_set1_ps(dmw * xb->d),
-                                      _mm256_castps128_ps256(_mm_cvtepi32_ps(pm)), accm[t]);
+    const __m256i m4 = _mm256_set1_epi8(0x0F), one = _mm256_set1_epi8(1);
+    const uint8_t *scales, *qs;
+    __m256i hb = _mm256_setzero_si256();
+    uint16_t d, dmin;
+    if (five) {
+        const struct lm__block_q5_K *b = (const struct lm__block_q5_K *)row + i;
+        scales = b->scales; qs = b->qs; d = b->d; dmin = b->dmin;
+        hb = _mm256_loadu_si256((const __m256i *)b->qh);
+    } else {
+        const struct lm__block_q4_K *b = (const struct lm__block_q4_K *)row + i;
+        scales = b->scales; qs = b->qs; d = b->d; dmin = b->dmin;
+    }
+    uint8_t sm[16];
+    k4_scales(scales, sm);
+    o->mins16 = _mm_cvtepu8_epi16(_mm_loadl_epi64((const __m128i *)(sm + 8)));
+#pragma GCC unroll 8
+    for (int j = 0; j < 8; j++) o->sc[j] = _mm256_set1_epi16(sm[j]);
+#pragma GCC unroll 4
+    for (int j = 0; j < 4; j++) {
+        const __m256i q = _mm256_loadu_si256((const __m256i *)(qs + 32 * j));
+        o->lo[j] = _mm256_and_si256(q, m4);
+        o->hi[j] = _mm256_and_si256(_mm256_srli_epi16(q, 4), m4);
+        if (five) {
+            const __m256i b0 = _mm256_and_si256(_mm256_srli_epi16(hb, 2 * j), one);
+            const __m256i b1 = _mm256_and_si256(_mm256_srli_epi16(hb, 2 * j + 1), one);
+            o->lo[j] = _mm256_or_si256(o->lo[j], _mm256_slli_epi16(b0, 4));
+            o->hi[j] = _mm256_or_si256(o->hi[j], _mm256_slli_epi16(b1, 4));
         }
     }
-    for (int t = 0; t < T; t++) {
-        const __m128 m = _mm256_castps256_ps128(accm[t]);
-        __m128 s = _mm_add_ps(m, _mm_movehl_ps(m, m));
-        s = _mm_add_ss(s, _mm_movehdup_ps(s));
-        y[t * ldy] = hsum_ps(acc[t]) - _mm_cvtss_f32(s);
+    o->d = f16_to_f32(d);
+    o->dmin = f16_to_f32(dmin);
+}
+
+/* Scaled products of one decoded block with one Q8_K block, as 8 partial i32 sums (u8 values at
+ * most 31 times i8: the i16 pairs stay below 2*31*128). */
+LM_AI __m256i k4_dot(const struct k4_block *w, const struct lm__block_q8_K *xb)
+{
+    __m256i sum = _mm256_setzero_si256();
+#pragma GCC unroll 4
+    for (int j = 0; j < 4; j++) {
+        const __m256i y0 = _mm256_loadu_si256((const __m256i *)(xb->qs + 64 * j));
+        const __m256i y1 = _mm256_loadu_si256((const __m256i *)(xb->qs + 64 * j + 32));
+        const __m256i p0 = _mm256_madd_epi16(_mm256_maddubs_epi16(w->lo[j], y0), w->sc[2 * j]);
+        const __m256i p1 = _mm256_madd_epi16(_mm256_maddubs_epi16(w->hi[j], y1), w->sc[2 * j + 1]);
+        sum = _mm256_add_epi32(sum, _mm256_add_epi32(p0, p1));
+    }
+    return sum;
+}
+
+/* mins[j] * (bsums[2j] + bsums[2j+1]) as 4 partial i32 sums. */
+LM_AI __m128i k4_mins(const struct k4_block *w, const struct lm__block_q8_K *xb)
+{
+    const __m128i b0 = _mm_loadu_si128((const __m128i *)xb->bsums);
+    const __m128i b1 = _mm_loadu_si128((const __m128i *)(xb->bsums + 8));
+    return _mm_madd_epi16(w->mins16, _mm_hadd_epi16(b0, b1));
+}
+
+/* k4_dot and k4_mins of block i of a row used once (one token): values unpacked on the fly
+ * instead of kept for other tokens. */
+LM_AI __m256i k4_dot_once(int five, const void *row, int64_t i, const struct lm__block_q8_K *xb, __m128i *pm,
+                          float *d, float *dmin)
+{
+    const __m256i m4 = _mm256_set1_epi8(0x0F), one = _mm256_set1_epi8(1);
+    const uint8_t *scales, *qs, *qh = NULL;
+    if (five) {
+        const struct lm__block_q5_K *b = (const struct lm__block_q5_K *)row + i;
+        scales = b->scales; qs = b->qs; qh = b->qh;
+        *d = f16_to_f32(b->d);
+        *dmin = f16_to_f32(b->dmin);
+    } else {
+        const struct lm__block_q4_K *b = (const struct lm__block_q4_K *)row + i;
+        scales = b->scales; qs = b->qs;
+        *d = f16_to_f32(b->d);
+        *dmin = f16_to_f32(b->dmin);
+    }
+    uint8_t sm[16];
+    k4_scales(scales, sm);
+    const __m128i mins16 = _mm_cvtepu8_epi16(_mm_loadl_epi64((const __m128i *)(sm + 8)));
+    const __m128i b0 = _mm_loadu_si128((const __m128i *)xb->bsums);
+    const __m128i b1 = _mm_loadu_si128((const __m128i *)(xb->bsums + 8));
+    *pm = _mm_madd_epi16(mins16, _mm_hadd_epi16(b0, b1));
+    const __m256i hb = five ? _mm256_loadu_si256((const __m256i *)qh) : _mm256_setzero_si256();
+    __m256i sum = _mm256_setzero_si256();
+#pragma GCC unroll 4
+    for (int j = 0; j < 4; j++) {
+        const __m256i q = _mm256_loadu_si256((const __m256i *)(qs + 32 * j));
+        __m256i lo = _mm256_and_si256(q, m4), hi = _mm256_and_si256(_mm256_srli_epi16(q, 4), m4);
+        if (five) {
+            lo = _mm256_or_si256(lo, _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(hb, 2 * j), one), 4));
+            hi = _mm256_or_si256(hi, _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(hb, 2 * j + 1), one), 4));
+        }
+        const __m256i y0 = _mm256_loadu_si256((const __m256i *)(xb->qs + 64 * j));
+        const __m256i y1 = _mm256_loadu_si256((const __m256i *)(xb->qs + 64 * j + 32));
+        const __m256i p0 = _mm256_madd_epi16(_mm256_maddubs_epi16(lo, y0), _mm256_set1_epi16(sm[2 * j]));
+        const __m256i p1 = _mm256_madd_epi16(_mm256_maddubs_epi16(hi, y1), _mm256_set1_epi16(sm[2 * j + 1]));
+        sum = _mm256_add_epi32(sum, _mm256_add_epi32(p0, p1));
+    }
+    return sum;
+}
+
+/* The totals of four 8-lane / four 4-lane i32 vectors, lane k = vector k (exact). */
+LM_AI __m128i hsum4_epi32x8(__m256i a, __m256i b, __m256i c, __m256i d)
+{
+    const __m256i h = _mm256_hadd_epi32(_mm256_hadd_epi32(a, b), _mm256_hadd_epi32(c, d));
+    return _mm_add_epi32(_mm256_castsi256_si128(h), _mm256_extracti128_si256(h, 1));
+}
+LM_AI __m128i hsum4_epi32x4(__m128i a, __m128i b, __m128i c, __m128i d)
+{
+    return _mm_hadd_epi32(_mm_hadd_epi32(a, b), _mm_hadd_epi32(c, d));
+}
+
+/* One row against four tokens: y[t*ldy] for t < 4. The block is unpacked once for the four. */
+LM_AI void k4_row4(int five, int64_t nb, const void *row, const struct lm__block_q8_K *const *x, float *y, int64_t ldy)
+{
+    __m128 s = _mm_setzero_ps(), m = _mm_setzero_ps();
+    for (int64_t i = 0; i < nb; i++) {
+        struct k4_block b;
+        k4_decode(five, row, i, &b);
+        __m256i p[4];
+        __m128i pm[4];
+#pragma GCC unroll 4
+        for (int t = 0; t < 4; t++) {
+            p[t] = k4_dot(&b, &x[t][i]);
+            pm[t] = k4_mins(&b, &x[t][i]);
+        }
+        const __m128 dx = _mm_setr_ps(x[0][i].d, x[1][i].d, x[2][i].d, x[3][i].d);
+        const __m128 sumi = _mm_cvtepi32_ps(hsum4_epi32x8(p[0], p[1], p[2], p[3]));
+        const __m128 summ = _mm_cvtepi32_ps(hsum4_epi32x4(pm[0], pm[1], pm[2], pm[3]));
+        s = _mm_fmadd_ps(sumi, _mm_mul_ps(_mm_set1_ps(b.d), dx), s);
+        m = _mm_fmadd_ps(summ, _mm_mul_ps(_mm_set1_ps(b.dmin), dx), m);
+    }
+    float out[4];
+    _mm_storeu_ps(out, _mm_sub_ps(s, m));
+    for (int t = 0; t < 4; t++) y[t * ldy] = out[t];
+}
+
+/* One row against one token. Blocks in fours share the horizontal sums; the float steps then
+ * run block by block, in order. (Rows stay one at a time: streaming four rows side by side
+ * from memory measured slower here than reading one row after the other.) */
+LM_AI float k4_row1(int five, int64_t nb, const void *row, const struct lm__block_q8_K *x)
+{
+    float s = 0, m = 0;
+    for (int64_t i0 = 0; i0 < nb; i0 += 4) {
+        const int nk = nb - i0 < 4 ? (int)(nb - i0) : 4;
+        __m256i p[4];
+        __m128i pm[4];
+        float dw[4], dm[4];
+#pragma GCC unroll 4
+        for (int k = 0; k < 4; k++) {
+            if (k < nk) {
+                p[k] = k4_dot_once(five, row, i0 + k, &x[i0 + k], &pm[k], &dw[k], &dm[k]);
+            } else {
+                p[k] = _mm256_setzero_si256();
+                pm[k] = _mm_setzero_si128();
+            }
+        }
+        int32_t si[4], sm[4];
+        _mm_storeu_si128((__m128i *)si, hsum4_epi32x8(p[0], p[1], p[2], p[3]));
+        _mm_storeu_si128((__m128i *)sm, hsum4_epi32x4(pm[0], pm[1], pm[2], pm[3]));
+        for (int k = 0; k < nk; k++) {
+            const float dx = x[i0 + k].d;
+            s = fmaf((float)si[k], dw[k] * dx, s);
+            m = fmaf((float)sm[k], dm[k] * dx, m);
+        }
+    }
+    return s - m;
+}
+
+/* Q4_K/Q5_K products: each row against tokens in fours, then the remaining tokens one by one. */
+LM_AI void k4_gemm(int five, int64_t n, const void *w, size_t ws, int64_t nr, const void *x, size_t xs, int64_t nt,
+                   float *y, int64_t ldy)
+{
+    const int64_t nb = n / LM_QK_K;
+    int64_t t0 = 0;
+    for (; t0 + 4 <= nt; t0 += 4) {
+        const struct lm__block_q8_K *xp[4];
+        for (int t = 0; t < 4; t++) xp[t] = (const void *)((const char *)x + (size_t)(t0 + t) * xs);
+        for (int64_t r = 0; r < nr; r++) k4_row4(five, nb, (const char *)w + (size_t)r * ws, xp, y + t0 * ldy + r, ldy);
+    }
+    for (; t0 < nt; t0++) {
+        const struct lm__block_q8_K *xp = (const void *)((const char *)x + (size_t)t0 * xs);
+        for (int64_t r = 0; r < nr; r++) y[t0 * ldy + r] = k4_row1(five, nb, (const char *)w + (size_t)r * ws, xp);
     }
 }
 
-/* T tokens against one Q5_K row: Q4_K plus a fifth bit per value from qh. */
-LM_AI void q5_K_row(int T, int64_t nb, const struct lm__block_q5_K *w, const struct lm__block_q8_K *const *x,
-                    float *y, int64_t ldy)
+static void x86_gemm_q4_K(int64_t n, const void *w, size_t ws, int64_t nr, const void *x, size_t xs, int64_t nt,
+                          float *y, int64_t ldy)
 {
-    const __m256i m4 = _mm256_set1_epi8(0x0F), one = _mm256_set1_epi8(1);
-    __m256 acc[4], accm[4];
-    for (int t = 0; t < T; t++) acc[t] = accm[t] = _mm256_setzero_ps();
-    for (int64_t i = 0; i < nb; i++) {
-        uint8_t sm[16];
-        k4_scales(w[i].scales, sm);
-        const __m128i mins16 = _mm_cvtepu8_epi16(_mm_loadl_epi64((const __m128i *)(sm + 8)));
-        const float dw = f16_to_f32(w[i].d), dmw = f16_to_f32(w[i].dmin);
-        const __m256i hb = _mm256_loadu_si256((const __m256i *)w[i].qh);
-        __m256i lo[4], hi[4], sc[8];
-        for (int j = 0; j < 4; j++) {
-            const __m256i q = _mm256_loadu_si256((const __m256i *)(w[i].qs + 32 * j));
-            const __m256i b0 = _mm256_and_si256(_mm256_srli_epi16(hb, 2 * j), one);
-            const __m256i b1 = _mm256_and_si256(_mm256_srli_epi16(hb, 2 * j + 1), one);
-            lo[j] = _mm256_or_si256(_mm256_and_si256(q, m4), _mm256_slli_epi16(b0, 4));
-            hi[j] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(q, 4), m4), _mm256_slli_epi16(b1, 4));
-        }
-        for (int j = 0; j < 8; j++) sc[j] = _mm256_set1_epi16(sm[j]);
-        for (int t = 0; t < T; t++) {
-            const struct lm__block_q8_K *xb = &x[t][i];
-            __m256i sum = _mm256_setzero_si256();
-            for (int j = 0; j < 4; j++) {
-                const __m256i y0 = _mm256_loadu_si256((const __m256i *)(xb->qs + 64 * j));
-                const __m256i y1 = _mm256_loadu_si256((const __m256i *)(xb->qs + 64 * j + 32));
-                const __m256i p0 = _mm256_madd_epi16(_mm256_maddubs_epi16(lo[j], y0), sc[2 * j]);
-                const __m256i p1 = _mm256_madd_epi16(_mm256_maddubs_epi16(hi[j], y1), sc[2 * j + 1]);
-                sum = _mm256_add_epi32(sum, _mm256_add_epi32(p0, p1));
-            }
-            const __m128i b0 = _mm_loadu_si128((const __m128i *)xb->bsums);
-            const __m128i b1 = _mm_loadu_si128((const __m128i *)(xb->bsums + 8));
-            const __m128i pm = _mm_madd_epi16(mins16, _mm_hadd_epi16(b0, b1));
-            acc[t] = _mm256_fmadd_ps(_mm256_set1_ps(dw * xb->d), _mm256_cvtepi32_ps(sum), acc[t]);
-            accm[t] = _mm256_fmadd_ps(_mm256_set1_ps(dmw * xb->d),
-                                      _mm256_castps128_ps256(_mm_cvtepi32_ps(pm)), accm[t]);
-        }
-    }
-    for (int t = 0; t < T; t++) {
-        const __m128 m = _mm256_castps256_ps128(accm[t]);
-        __m128 s = _mm_add_ps(m, _mm_movehl_ps(m, m));
-        s = _mm_add_ss(s, _mm_movehdup_ps(s));
-        y[t * ldy] = hsum_ps(acc[t]) - _mm_cvtss_f32(s);
-    }
+    k4_gemm(0, n, w, ws, nr, x, xs, nt, y, ldy);
+}
+
+static void x86_gemm_q5_K(int64_t n, const void *w, size_t ws, int64_t nr, const void *x, size_t xs, int64_t nt,
+                          float *y, int64_t ldy)
+{
+    k4_gemm(1, n, w, ws, nr, x, xs, nt, y, ldy);
 }
 
 /* T tokens against one Q6_K row. The 6-bit values are used unsigned (0..63) and the offset of
@@ -578,9 +700,7 @@ LM_AI void q6_K_row(int T, int64_t nb, const struct lm__block_q6_K *w, const str
         }                                                                                               \
     }
 
-LM_X86_K_GEMM(x86_gemm_q4_K, q4_K_row, struct lm__block_q4_K)
 LM_X86_K_GEMM(x86_gemm_q6_K, q6_K_row, struct lm__block_q6_K)
-LM_X86_K_GEMM(x86_gemm_q5_K, q5_K_row, struct lm__block_q5_K)
 
 /* Q8_K activations, bit-identical to lm__quantize_q8_K_ref. */
 static void x86_quantize_q8_K(const float *x, void *vy, int64_t n)

@@ -1,0 +1,163 @@
+/* The x86 Q4_K and Q5_K products must be bit-identical to llama.cpp's x86 order, not only close:
+ * a last-bit difference in one output can move a later Q8_K activation across a rounding
+ * boundary and change a greedy pick many tokens on (a synthetic Q4_K model departed from
+ * llama.cpp at token 17 that way). The order: per 256-value block the exact integer sums (scaled
+ * products and min corrections), each accumulated with one fused multiply-add by d_w*d_x and
+ * dmin_w*d_x into two separate floats, the result their difference at the end of the row.
+ *
+ * Data shaped like a model's: normal weights (std 0.08) quantised by the reference quantiser,
+ * activations like RMS-normed hidden states with a few large outliers, values exactly on Q8_K
+ * rounding boundaries, both signs of the block maximum; 1, 2 and 8 blocks per row; token counts
+ * 1..7 and 9 (the prompt path: tiles of 4 and odd remainders). The Q8_K conversion of the same
+ * data must be byte-identical to the reference quantiser. */
+#include <math.h>
+#include <stdint.h>
+
+#include "kernels/kern_internal.h"
+#include "lm_test.h"
+
+static uint64_t rng = 0x2545F4914F6CDD1Dull;
+static float frand(void)     /* uniform in [-1, 1) */
+{
+    rng ^= rng << 13; rng ^= rng >> 7; rng ^= rng << 17;
+    return (float)((rng >> 40) * (1.0 / 8388608.0)) - 1.0f;
+}
+static float grand(void)     /* roughly normal, std ~1 */
+{
+    return (frand() + frand() + frand() + frand()) * 0.8660254f;
+}
+
+/* Exact integer sums of one Q4_K (hbits NULL) or Q5_K block against a Q8_K block. */
+static void block_sums(const uint8_t *scales, const uint8_t *qs, const uint8_t *qh, const struct lm__block_q8_K *a,
+                       int32_t *sumi, int32_t *summ)
+{
+    int32_t si = 0, sm = 0;
+    for (int j = 0; j < 8; j++) {
+        uint8_t sc, m;
+        lm__scale_min_k4(j, scales, &sc, &m);
+        int32_t dot = 0;
+        for (int l = 0; l < 32; l++) {
+            int q = j % 2 ? qs[32 * (j / 2) + l] >> 4 : qs[32 * (j / 2) + l] & 0xF;
+            if (qh) q += ((qh[l] >> j) & 1) << 4;
+            dot += q * a->qs[32 * j + l];
+        }
+        si += sc * dot;
+        sm += m * (a->bsums[2 * j] + a->bsums[2 * j + 1]);
+    }
+    *sumi = si;
+    *summ = sm;
+}
+
+/* The expected product of one row and one activation row. */
+static float expected(enum lm_type t, int64_t n, const void *w, const struct lm__block_q8_K *a)
+{
+    float s = 0, m = 0;
+    for (int64_t i = 0; i < n / LM_QK_K; i++) {
+        int32_t sumi, summ;
+        float dw, dmw;
+        if (t == LM_TYPE_Q4_K) {
+            const struct lm__block_q4_K *b = (const struct lm__block_q4_K *)w + i;
+            block_sums(b->scales, b->qs, NULL, &a[i], &sumi, &summ);
+            dw = lm_f16_to_f32(b->d);
+            dmw = lm_f16_to_f32(b->dmin);
+        } else {
+            const struct lm__block_q5_K *b = (const struct lm__block_q5_K *)w + i;
+            block_sums(b->scales, b->qs, b->qh, &a[i], &sumi, &summ);
+            dw = lm_f16_to_f32(b->d);
+            dmw = lm_f16_to_f32(b->dmin);
+        }
+        s = fmaf((float)sumi, dw * a[i].d, s);
+        m = fmaf((float)summ, dmw * a[i].d, m);
+    }
+    return s - m;
+}
+
+/* Activation rows: hidden-state-like values, outliers, rounding boundaries, max of either sign. */
+static void fill_activations(float *x, int64_t n, int64_t nt)
+{
+    for (int64_t t = 0; t < nt; t++) {
+        float *r = x + t * n;
+        for (int64_t i = 0; i < n; i++) r[i] = grand();
+        for (int64_t b = 0; b < n / LM_QK_K; b++) {
+            float *blk = r + b * LM_QK_K;
+            const float mx = (t + b) % 2 ? 9.5f : -9.5f;        /* the outlier sets the scale */
+            blk[(t * 37 + b * 11) % LM_QK_K] = mx;
+            if (t % 3 == 0) blk[(t * 53 + 200) % LM_QK_K] = -mx; /* the same magnitude, other sign */
+            /* values that scale to k + 0.5 exactly: ties, rounded to even */
+            const float step = fabsf(mx) / 127.0f;
+            for (int k = 0; k < 8; k++) blk[(17 * k + 3 + t) % LM_QK_K] = step * ((float)(k * 9 - 30) + 0.5f);
+            if (t == 2) for (int i = 0; i < 16; i++) blk[64 + i] = 0;   /* a zero group */
+        }
+    }
+}
+
+static int check_level(int level, const char *lv)
+{
+    struct lm__kern k;
+    if (lm__kern_build(&k, level) != 0) {
+        fprintf(stderr, "-- %s: not available here\n", lv);
+        return 0;
+    }
+    fprintf(stderr, "-- %s\n", lv);
+    const enum lm_type types[] = {LM_TYPE_Q4_K, LM_TYPE_Q5_K};
+    const int64_t cols[] = {256, 512, 2048};
+    const int64_t toks[] = {1, 2, 3, 4, 5, 6, 7, 9};
+    enum { NR = 13, NT = 9 };
+    for (size_t ci = 0; ci < sizeof cols / sizeof cols[0]; ci++) {
+        const int64_t n = cols[ci];
+        const size_t xs = lm_row_size(LM_TYPE_Q8_K, n);
+        float *xf = malloc(sizeof(float) * (size_t)(n * NT)), *wf = malloc(sizeof(float) * (size_t)n);
+        uint8_t *xa = malloc(xs * NT), *xb = malloc(xs * NT);
+        ASSERT(xf && wf && xa && xb);
+        fill_activations(xf, n, NT);
+        for (int t = 0; t < NT; t++) {
+            lm__kern_ref.from_float[LM_TYPE_Q8_K](xf + t * n, xa + (size_t)t * xs, n);
+            k.from_float[LM_TYPE_Q8_K](xf + t * n, xb + (size_t)t * xs, n);
+        }
+        if (memcmp(xa, xb, xs * NT)) LM_FAIL_("%s Q8_K n=%d: conversion differs from the reference", lv, (int)n);
+        for (size_t ti = 0; ti < sizeof types / sizeof types[0]; ti++) {
+            const enum lm_type t = types[ti];
+            const size_t ws = lm_row_size(t, n);
+            uint8_t *w = malloc(ws * NR);
+            ASSERT(w);
+            for (int r = 0; r < NR; r++) {
+                for (int64_t i = 0; i < n; i++) wf[i] = grand() * 0.08f;
+                lm_quantize_row(t, wf, w + (size_t)r * ws, n);
+            }
+            for (size_t k2 = 0; k2 < sizeof toks / sizeof toks[0]; k2++) {
+                const int64_t T = toks[k2];
+                for (int64_t R = 1; R <= NR; R += 4) {
+                    float y[NT * (NR + 1)];
+                    const int64_t ldy = R + 1;
+                    k.gemm[t](n, w, ws, R, xa, xs, T, y, ldy);
+                    for (int64_t tt = 0; tt < T; tt++)
+                        for (int64_t r = 0; r < R; r++) {
+                            const float want = expected(t, n, w + (size_t)r * ws,
+                                                        (const struct lm__block_q8_K *)(xa + (size_t)tt * xs));
+                            const float got = y[tt * ldy + r];
+                            if (memcmp(&want, &got, sizeof got))
+                                LM_FAIL_("%s %s n=%d R=%d T=%d r=%d t=%d: %.9g, llama.cpp's order gives %.9g", lv,
+                                         lm_type_traits(t)->name, (int)n, (int)R, (int)T, (int)r, (int)tt, got, want);
+                        }
+                }
+            }
+            free(w);
+        }
+        free(xf); free(wf); free(xa); free(xb);
+    }
+    return 1;
+}
+
+int main(void)
+{
+#if defined(__x86_64__)
+    int tested = check_level(LM__KERN_AVX2, "avx2");
+    tested += check_level(LM__KERN_AVX512, "avx512");
+    tested += check_level(LM__KERN_AVX512VNNI, "avx512vnni");
+    fprintf(stderr, "%d x86 kernel sets tested\n", tested);
+    if (!getenv("LM_CPU_DISABLE")) ASSERT(tested > 0);
+#else
+    fprintf(stderr, "not x86: the order checked here is llama.cpp's x86 one\n");
+#endif
+    return 0;
+}
