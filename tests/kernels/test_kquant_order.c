@@ -16,6 +16,7 @@
 #include "kernels/kern_internal.h"
 #include "lm_test.h"
 
+#if defined(__x86_64__)
 static uint64_t rng = 0x2545F4914F6CDD1Dull;
 static float frand(void)     /* uniform in [-1, 1) */
 {
@@ -147,6 +148,7 @@ static int check_level(int level, const char *lv)
     }
     return 1;
 }
+#endif
 
 int main(void)
 {
