@@ -56,4 +56,4 @@ static int write_bert(struct synth *s)
     return 0;
 }
 
-const struct synth_arch synth_arch_bert = {"bert", write_bert};
+const struct synth_arch synth_arch_bert = {.name = "bert", .no_output = true, .write = write_bert};

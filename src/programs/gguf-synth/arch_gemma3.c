@@ -66,4 +66,4 @@ static int write_gemma3(struct synth *s)
     return 0;
 }
 
-const struct synth_arch synth_arch_gemma3 = {"gemma3", write_gemma3};
+const struct synth_arch synth_arch_gemma3 = {.name = "gemma3", .write = write_gemma3};

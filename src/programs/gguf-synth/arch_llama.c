@@ -62,5 +62,5 @@ static int write_llama_like(struct synth *s, bool qwen2)
 static int write_llama(struct synth *s) { return write_llama_like(s, false); }
 static int write_qwen2(struct synth *s) { return write_llama_like(s, true); }
 
-const struct synth_arch synth_arch_llama = {"llama", write_llama};
-const struct synth_arch synth_arch_qwen2 = {"qwen2", write_qwen2};
+const struct synth_arch synth_arch_llama = {.name = "llama", .write = write_llama};
+const struct synth_arch synth_arch_qwen2 = {.name = "qwen2", .write = write_qwen2};

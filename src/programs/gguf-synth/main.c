@@ -1,6 +1,7 @@
 /* main.c — gguf-synth: writes a deterministic random-weight GGUF model of an architecture
- * preset (arch_<name>.c), any shape and tensor type, with a synthetic SentencePiece-style
- * vocabulary or one copied from another GGUF. Same options and seed, same bytes. */
+ * preset (arch_<name>.c), any shape and tensor type (or llama.cpp's Q4_K_M / Q5_K_M mix),
+ * with a synthetic SentencePiece-style vocabulary or one copied from another GGUF. Same
+ * options and seed, same bytes. --list prints a GGUF file's tensors as our reader sees them. */
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -86,9 +87,35 @@ int synth_mat_t(struct synth *s, const char *name, enum lm_type type, int64_t nc
     return rc < 0 ? synth_fail(s, "%s: cannot add tensor (%d)", name, rc) : 0;
 }
 
+/* llama.cpp's quantizer gives a layer's attn_v and ffn_down more bits in the first and the
+ * last eighth of the layers and in every third layer between them. (It counts those tensors
+ * in layer order, so its counter is the layer index here.) */
+static bool more_bits(int layer, int n_layer)
+{
+    return layer < n_layer / 8 || layer >= 7 * n_layer / 8 || (layer - n_layer / 8) % 3 == 2;
+}
+
+/* The Q4_K_M / Q5_K_M choice for a dense model with separate Q/K/V (not Falcon, not 70B, no
+ * experts): output.weight, and token_embd when it doubles as the output, in Q6_K; attn_v and
+ * ffn_down in Q6_K on the more_bits layers; everything else in the base type. A Q6_K tensor
+ * whose rows are not a multiple of 256 becomes Q8_0, as llama.cpp falls back; the base
+ * type's fallback (Q5_0) is not one of ours, so such a row stays an error. */
+enum lm_type synth_mat_type(const struct synth *s, const char *name, int64_t ncols)
+{
+    const struct synth_opts *o = &s->o;
+    if (o->mix == SYNTH_MIX_NONE) return o->type;
+    const enum lm_type more = ncols % 256 ? LM_TYPE_Q8_0 : LM_TYPE_Q6_K;
+    if (!strcmp(name, "output.weight") || (s->tied_embd && !strcmp(name, "token_embd.weight"))) return more;
+    int layer;
+    if ((strstr(name, "attn_v.weight") || strstr(name, "ffn_down")) && sscanf(name, "blk.%d.", &layer) == 1 &&
+        more_bits(layer, o->n_layer))
+        return more;
+    return o->type;
+}
+
 int synth_mat(struct synth *s, const char *name, int64_t ncols, int64_t nrows)
 {
-    return synth_mat_t(s, name, s->o.type, ncols, nrows, s->o.std);
+    return synth_mat_t(s, name, synth_mat_type(s, name, ncols), ncols, nrows, s->o.std);
 }
 
 int synth_vec(struct synth *s, const char *name, int64_t n, float mean, float std)
@@ -177,9 +204,11 @@ static int copy_vocab(struct synth *s, const char *path, int *n_vocab)
     return rc ? synth_fail(s, "--vocab-from: out of memory") : 0;
 }
 
-/* llama.cpp's general.file_type for an all-one-type model. */
-static uint32_t file_type(enum lm_type t)
+/* llama.cpp's general.file_type for an all-one-type model or a mix. */
+static uint32_t file_type(enum lm_type t, enum synth_mix mix)
 {
+    if (mix == SYNTH_MIX_Q4_K_M) return 15;
+    if (mix == SYNTH_MIX_Q5_K_M) return 17;
     switch (t) {
     case LM_TYPE_F32: return 0;
     case LM_TYPE_F16: return 1;
@@ -201,10 +230,35 @@ static void usage(FILE *f)
     fprintf(f, "usage: gguf-synth [--arch NAME] [--n-embd N] [--n-layer N] [--n-head N] [--n-head-kv N]\n"
                "                  [--n-ff N] [--n-ctx N] [--n-vocab N] [--head-dim N] [--type T] [--std X]\n"
                "                  [--rope-base X] [--tied] [--vocab-from FILE.gguf] [--seed S] -o OUT.gguf\n"
-               "types: f32 f16 bf16 q8_0 q4_0 q4_1 q4_k q5_k q6_k; architectures:");
+               "       gguf-synth --list FILE.gguf   (file type, then every tensor: name, type, shape, bytes)\n"
+               "types: f32 f16 bf16 q8_0 q4_0 q4_1 q4_k q5_k q6_k, or the mixes llama.cpp's quantizer makes:\n"
+               "  q4_k_m q5_k_m (Q6_K output, attn_v and ffn_down on some layers; rows multiples of 256)\n"
+               "architectures:");
     for (size_t i = 0; i < n; i++)
         if (t[i]) fprintf(f, " %s", t[i]->name);
     fprintf(f, "\n");
+}
+
+/* --list: general.file_type and every tensor of path as our reader sees it, one a line:
+ * "file_type N", then "tensor NAME TYPE NE0,NE1,... BYTES". */
+static int list_file(const char *path)
+{
+    struct lm_gguf *g;
+    struct lm_error err = {0};
+    if (lm_gguf_open(path, &g, &err) < 0) {
+        fprintf(stderr, "gguf-synth: %s\n", err.msg);
+        return 1;
+    }
+    uint32_t ft;
+    if (lm_gguf_get_u32(g, "general.file_type", &ft) == 0) printf("file_type %u\n", ft);
+    for (int64_t i = 0; i < lm_gguf_n_tensors(g); i++) {
+        const struct lm_gguf_tensor *t = lm_gguf_tensor(g, i);
+        printf("tensor %.*s %s ", (int)t->name.len, t->name.ptr, lm_type_traits(t->type)->name);
+        for (int d = 0; d < t->n_dims; d++) printf("%s%lld", d ? "," : "", (long long)t->ne[d]);
+        printf(" %zu\n", t->size);
+    }
+    lm_gguf_close(g);
+    return 0;
 }
 
 /* Parses a positive int option value. */
@@ -214,6 +268,18 @@ static bool parse_int(const char *v, int lo, int *out)
     long x = strtol(v, &end, 10);
     if (*v == 0 || *end || x < lo || x > (1 << 24)) return false;
     *out = (int)x;
+    return true;
+}
+
+/* --type: a tensor type, or a mix (its base type and the mix). */
+static bool parse_type(const char *v, struct synth_opts *o)
+{
+    o->mix = SYNTH_MIX_NONE;
+    if (!strcmp(v, "q4_k_m")) { o->mix = SYNTH_MIX_Q4_K_M; o->type = LM_TYPE_Q4_K; return true; }
+    if (!strcmp(v, "q5_k_m")) { o->mix = SYNTH_MIX_Q5_K_M; o->type = LM_TYPE_Q5_K; return true; }
+    int t = lm_type_from_name(v);
+    if (t < 0 || t == LM_TYPE_Q8_1 || t == LM_TYPE_Q8_K) return false;
+    o->type = (enum lm_type)t;
     return true;
 }
 
@@ -242,8 +308,9 @@ int main(int argc, char **argv)
         else if (!strcmp(a, "--std")) { o->std = strtof(v, NULL); ok = o->std > 0; }
         else if (!strcmp(a, "--rope-base")) { o->rope_base = strtof(v, NULL); ok = o->rope_base > 0; }
         else if (!strcmp(a, "--seed")) o->seed = strtoull(v, NULL, 10);
-        else if (!strcmp(a, "--type")) { int t = lm_type_from_name(v); ok = t >= 0 && t != LM_TYPE_Q8_1 && t != LM_TYPE_Q8_K; o->type = (enum lm_type)t; }
+        else if (!strcmp(a, "--type")) ok = parse_type(v, o);
         else if (!strcmp(a, "--vocab-from")) vocab_from = v;
+        else if (!strcmp(a, "--list")) return list_file(v);
         else if (!strcmp(a, "-o")) out = v;
         else ok = false;
         if (!ok) {
@@ -263,14 +330,16 @@ int main(int argc, char **argv)
         return 2;
     }
     s.rng = o->seed;
+    s.tied_embd = o->tied || arch->no_output;
     s.w = lm_gguf_writer_new();
     if (!s.w) { fprintf(stderr, "gguf-synth: out of memory\n"); return 1; }
     int rc = 0;
     rc |= lm_gguf_set_str(s.w, "general.architecture", o->arch);
     char name[96];
-    snprintf(name, sizeof name, "synth-%s-%s-%d", o->arch, lm_type_traits(o->type)->name, o->n_embd);
+    const char *tname = o->mix == SYNTH_MIX_Q4_K_M ? "q4_k_m" : o->mix == SYNTH_MIX_Q5_K_M ? "q5_k_m" : lm_type_traits(o->type)->name;
+    snprintf(name, sizeof name, "synth-%s-%s-%d", o->arch, tname, o->n_embd);
     rc |= lm_gguf_set_str(s.w, "general.name", name);
-    rc |= lm_gguf_set_u32(s.w, "general.file_type", file_type(o->type));
+    rc |= lm_gguf_set_u32(s.w, "general.file_type", file_type(o->type, o->mix));
     rc |= lm_gguf_set_u32(s.w, "general.quantization_version", 2);
     if (rc) { fprintf(stderr, "gguf-synth: out of memory\n"); lm_gguf_writer_free(s.w); return 1; }
     if (vocab_from ? copy_vocab(&s, vocab_from, &o->n_vocab) < 0 : synth_vocab(&s, o->n_vocab) < 0) goto fail;
