@@ -4,12 +4,15 @@
 # generation of 128 tokens (tg128), medians of alternating runs; a kernel microbenchmark and the
 # machine's read bandwidth; peak resident memory. Writes the engine section of bench/RESULTS.md.
 #
-#   bench/engine/run.sh                       TinyLlama-1.1B shape in Q4_0, Q4_K and Q8_0
+#   bench/engine/run.sh                       TinyLlama-1.1B shape in Q4_0, Q4_K_M and Q8_0
 #   BENCH_TYPES="q4_0" BENCH_RUNS=5 BENCH_THREADS=2 bench/engine/run.sh
 #   BENCH_RUNS_VARIANTS=1                      runs for the types after the first (default BENCH_RUNS)
 #   BENCH_SHAPE=small                          a 60M-parameter shape, for a quick look
 #   BENCH_IDLE_MAX=0.10                        busy share of the CPUs (others) that marks a run disturbed
-#   BENCH_KBENCH_TYPES="q4_0 q8_0 q4_k"         weight types of the kernel microbenchmark
+#   BENCH_TYPES="q4_k"                          any gguf-synth --type (q4_k: every matrix Q4_K)
+#   BENCH_KBENCH_TYPES="q4_0 q8_0"              weight types of the kernel microbenchmark (default
+#                                              "q4_0_r8 q4_k q6_k q8_0": what the models run;
+#                                              q4_0_r8 = Q4_0 as the loader repacks it for AVX)
 #   BENCH_IDLE_WAIT=120                         seconds to wait for an idle machine before each run
 #
 # Models are written by gguf-synth (random weights, Llama 2 vocabulary from the fixtures). On a
@@ -20,7 +23,7 @@ ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$ROOT"
 BIN=${LM_RELBIN:-$ROOT/build/rel/bin}
 FIX=${LM_FIXTURES:-$(cd "$ROOT/../shared/fixtures" 2>/dev/null && pwd)}
-TYPES=${BENCH_TYPES:-q4_0 q4_k q8_0}
+TYPES=${BENCH_TYPES:-q4_0 q4_k_m q8_0}
 RUNS=${BENCH_RUNS:-3}
 THREADS=${BENCH_THREADS:-2}
 SHAPE=${BENCH_SHAPE:-1.1b}
@@ -42,21 +45,20 @@ for try in 1 2 3 4 5; do    # (another build may be rewriting liblm.a this very 
   cc -O2 -std=c11 -D_GNU_SOURCE -Iinclude -Isrc -pthread -o "$WORK/kbench" $HERE/kbench.c build/rel/liblm.a -lm && break
   [ $try = 5 ] && exit 1; sleep 5
 done
-KB=$("$WORK/kbench" "$THREADS" ${BENCH_KBENCH_TYPES:-q4_0})
+# the kernels the models run: q4_0_r8 is Q4_0 as the loader prepares it (repacked with the AVX
+# kernels, as is elsewhere); Q4_K_M adds Q6_K
+KB=$("$WORK/kbench" "$THREADS" ${BENCH_KBENCH_TYPES:-q4_0_r8 q4_k q6_k q8_0})
 echo "$KB" >&2
 BW=$(echo "$KB" | sed -n 's/^read bandwidth: \([0-9.]*\) GB\/s/\1/p')
 
 case $SHAPE in
   1.1b)  SARGS="--n-embd 2048 --n-layer 22 --n-head 32 --n-head-kv 4 --n-ff 5632 --n-ctx 2048"
          NE=2048; NL=22; NKV=256; NFF=5632 ;;
-  small) SARGS="--n-embd 512 --n-layer 8 --n-head 8 --n-head-kv 4 --n-ff 1408 --n-ctx 2048"
-         NE=512; NL=8; NKV=256; NFF=1408 ;;
+  # (FFN 1536: K-quant rows must be multiples of 256)
+  small) SARGS="--n-embd 512 --n-layer 8 --n-head 8 --n-head-kv 4 --n-ff 1536 --n-ctx 2048"
+         NE=512; NL=8; NKV=256; NFF=1536 ;;
   *) echo "unknown BENCH_SHAPE $SHAPE" >&2; exit 2 ;;
 esac
-NV=32000
-# weights read per generated token: every matrix except the embedding table (one row)
-PARAMS=$(( NL * (2 * NE * NE + 2 * NKV * NE + 3 * NFF * NE) + NV * NE ))
-bytes_per_weight() { case $1 in q4_0|q4_1) echo "0.5625";; q4_k) echo "0.5625";; q5_k) echo "0.6875";; q6_k) echo "0.8203125";; q8_0) echo "1.0625";; f16|bf16) echo 2;; f32) echo 4;; esac; }
 
 # prompt: "hello" x 511 is 511 tokens (+ BOS) in the Llama 2 vocabulary
 PROMPT=$(printf 'hello %.0s' $(seq 511)); PROMPT=${PROMPT% }
@@ -110,9 +112,23 @@ run_one() {
     echo "  ($eng $test disturbed by other processes, repeating)" >&2
   done
 }
+# weight bytes read per generated token, from the file as our reader lists it: every tensor, with
+# one row of token_embd when there is an output.weight (else the table is the output matrix);
+# then the tensor count per type ("Q4_K:154 Q6_K:21 ...")
+weight_bytes() {
+  "$BIN/gguf-synth" --list "$1" | awk '$1 == "tensor" {
+      n[$3]++; split($4, ne, ","); rows = 1; for (i = 2; i in ne; i++) rows *= ne[i]
+      if ($2 == "token_embd.weight") { emb = $5; row = $5 / rows } else b += $5
+      if ($2 == "output.weight") untied = 1 }
+    END { b += untied ? row : emb; printf "%.0f", b
+      k = split("F32 F16 BF16 Q4_0 Q4_1 Q8_0 Q4_K Q5_K Q6_K", order, " ")
+      for (i = 1; i <= k; i++) if (order[i] in n) printf " %s:%d", order[i], n[order[i]]
+      printf "\n" }'
+}
 median() { sort -g | awk '{a[NR]=$1} END{ if (NR==0) {print 0} else if (NR%2) print a[(NR+1)/2]; else print (a[NR/2]+a[NR/2+1])/2 }'; }
 
 ROWS=""
+MIXES=""
 LOAD0=$(cut -d' ' -f1-3 /proc/loadavg)
 for T in $TYPES; do
   MODEL=$WORK/tinyllama-$SHAPE-$T.gguf
@@ -142,7 +158,10 @@ for T in $TYPES; do
   med() { echo "${V[$1]}" | tr ' ' '\n' | grep -v '^$' | median; }
   opp=$(med ours.pp); ppp=$(med peer.pp); otg=$(med ours.tg); ptg=$(med peer.tg)
   orss=$(echo "${V[ours.rss]}" | tr ' ' '\n' | sort -n | tail -1); prss=$(echo "${V[peer.rss]}" | tr ' ' '\n' | sort -n | tail -1)
-  bpt=$(awk -v p="$PARAMS" -v b="$(bytes_per_weight "$T")" 'BEGIN{printf "%.0f", p * b / 1e6}')
+  read -r wb wtypes < <(weight_bytes "$MODEL")
+  echo "$T: $wb bytes read per token; tensors by type: $wtypes" >&2
+  MIXES+="$T: ${wtypes}; "
+  bpt=$(awk -v b="$wb" 'BEGIN{printf "%.0f", b / 1e6}')
   row=$(awk -v t="$T" -v nr="$NRUNS" -v opp="$opp" -v ppp="$ppp" -v otg="$otg" -v ptg="$ptg" -v bpt="$bpt" -v bw="$BW" \
         -v orss="$orss" -v prss="$prss" -v d="$dcount" 'BEGIN{
       r1 = ppp > 0 ? opp / ppp : 0; r2 = ptg > 0 ? otg / ptg : 0;
@@ -162,7 +181,9 @@ Machine: $CPU, $(nproc) cores, $(uname -m); $(date -u +%Y-%m-%d); load average b
 $LOAD0 / $(cut -d' ' -f1-3 /proc/loadavg). Our kernels: $KERN. Read bandwidth
 with $THREADS threads (kbench, 1 GiB): $BW GB/s. Command: \`bench/engine/run.sh\` (\`make bench\`).
 Model: gguf-synth llama, shape $SHAPE (1.1b = TinyLlama-1.1B: n_embd $NE, $NL layers, GQA, FFN $NFF;
-Llama 2 vocabulary), every matrix in the named type, random weights. Both engines
+Llama 2 vocabulary), random weights; Q4_K_M is llama.cpp's mix of that name (Q4_K, with Q6_K for
+output.weight and for attn_v and ffn_down in the first and last eighth of the layers and every third
+layer between), the other types have every matrix in the named type (tensors by type: ${MIXES%; }). Both engines
 read the same file with $THREADS threads and the same token ids: pp512 = one batch of 512 prompt
 tokens; tg128 = 128 greedy tokens after a 2-token prompt. Medians of alternating runs
 (ours, peer, ours, ...; the count is in the first column). Peer: node-llama-cpp@3.21.1 (prebuilt llama.cpp, CPU, flash attention,
