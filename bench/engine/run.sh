@@ -15,7 +15,8 @@
 #                                              q4_0_r8 = Q4_0 as the loader repacks it for AVX)
 #   BENCH_IDLE_WAIT=120                         seconds to wait for an idle machine before each run
 #
-# Models are written by gguf-synth (random weights, Llama 2 vocabulary from the fixtures). On a
+# Models are written by gguf-synth (random weights, Llama 2 vocabulary from the fixtures; its
+# Q4_K_M tensor types are checked against llama.cpp's quantizer by bench/engine/mixcheck.sh). On a
 # 2-core machine any other busy process ruins a 2-thread measurement, so each run waits for the
 # machine to be idle and is repeated (up to 3 times) when other processes took CPU during it.
 set -euo pipefail
