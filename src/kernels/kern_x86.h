@@ -826,12 +826,15 @@ static void x86_from_f16(const float *x, void *vy, int64_t n)
     for (; i < n; i++) y[i] = lm_f32_to_f16(x[i]);
 }
 
-/* Q8_0 activations, bit-identical to lm__quantize_q8_0_ref (roundf = half away from zero). */
+/* Q8_0 activations as llama.cpp's x86 CPU backend quantises them (quantize_row_q8_0 for
+ * AVX/AVX2, also used by its AVX-512 builds): id = 127 / amax and round half to even. This
+ * differs from lm__quantize_q8_0_ref (ggml's generic form: id = 1 / (amax / 127), halves away
+ * from zero) on ties and where the two ids differ in the last bit; values whose scaled form
+ * sits on a tie are common enough to part greedy continuations from llama.cpp's. */
 static void x86_quantize_q8_0(const float *x, void *vy, int64_t n)
 {
     struct lm__block_q8_0 *y = vy;
     const __m256 absmask = _mm256_castsi256_ps(_mm256_set1_epi32(0x7fffffff));
-    const __m256 half = _mm256_set1_ps(0.5f);
     for (int64_t i = 0; i < n / 32; i++, x += 32) {
         __m256 v[4], m = _mm256_setzero_ps();
         for (int k = 0; k < 4; k++) {
@@ -842,19 +845,13 @@ static void x86_quantize_q8_0(const float *x, void *vy, int64_t n)
         m4 = _mm_max_ps(m4, _mm_movehl_ps(m4, m4));
         m4 = _mm_max_ss(m4, _mm_movehdup_ps(m4));
         const float amax = _mm_cvtss_f32(m4);
-        const float d = amax / 127, id = d ? 1.0f / d : 0.0f;
+        const float d = amax / 127, id = amax != 0.0f ? 127.0f / amax : 0.0f;
         y[i].d = lm_f32_to_f16(d);
         const __m256 vid = _mm256_set1_ps(id);
         __m256i q[4];
-        for (int k = 0; k < 4; k++) {
-            const __m256 s = _mm256_mul_ps(v[k], vid);
-            __m256 r = _mm256_round_ps(s, _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC);
-            const __m256 frac = _mm256_and_ps(_mm256_sub_ps(s, r), absmask);    /* exact */
-            const __m256 up = _mm256_and_ps(_mm256_cmp_ps(frac, half, _CMP_GE_OQ), _mm256_set1_ps(1.0f));
-            const __m256 sgn = _mm256_and_ps(s, _mm256_castsi256_ps(_mm256_set1_epi32((int)0x80000000)));
-            r = _mm256_add_ps(r, _mm256_or_ps(up, sgn));                          /* +-1 away from 0 */
-            q[k] = _mm256_cvttps_epi32(r);
-        }
+        for (int k = 0; k < 4; k++)
+            q[k] = _mm256_cvtps_epi32(
+                _mm256_round_ps(_mm256_mul_ps(v[k], vid), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
         const __m256i p01 = _mm256_packs_epi32(q[0], q[1]), p23 = _mm256_packs_epi32(q[2], q[3]);
         __m256i p = _mm256_packs_epi16(p01, p23);
         p = _mm256_permutevar8x32_epi32(p, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));

@@ -1,7 +1,10 @@
 /* Every SIMD kernel set this CPU supports, against the scalar reference on random data: odd row
  * counts, token counts that leave tile remainders, several row lengths. Activation conversion
- * must be bit-identical to the reference; products must agree within float summation error. */
+ * must be bit-identical to the reference (x86 Q8_0: to llama.cpp's x86 form, below); products
+ * must agree within float summation error. */
+#include <math.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "kernels/kern_internal.h"
 #include "lm/cpu.h"
@@ -16,20 +19,37 @@ static float frand(void)
 
 static const char *level_names[LM__KERN_LEVELS] = {"scalar", "avx2", "avx512", "avx512vnni", "neon", "neon+dotprod"};
 
+/* llama.cpp's x86 Q8_0 activation quantiser (quantize_row_q8_0 for AVX/AVX2): id = 127/amax,
+ * round half to even, which the x86 kernels reproduce so that Q8_0 products match it. */
+static void quantize_q8_0_x86_model(const float *x, void *vy, int64_t n)
+{
+    struct lm__block_q8_0 *y = vy;
+    for (int64_t i = 0; i < n / 32; i++, x += 32) {
+        float amax = 0;
+        for (int j = 0; j < 32; j++) amax = fmaxf(amax, fabsf(x[j]));
+        const float id = amax != 0.0f ? 127.0f / amax : 0.0f;
+        y[i].d = lm_f32_to_f16(amax / 127);
+        for (int j = 0; j < 32; j++) y[i].qs[j] = (int8_t)nearbyintf(x[j] * id);
+    }
+}
+
 static void check_from_float(const struct lm__kern *k, const char *lv)
 {
+    const bool x86 = !strncmp(lv, "avx", 3);
     const enum lm_type vts[] = {LM_TYPE_F32, LM_TYPE_F16, LM_TYPE_BF16, LM_TYPE_Q8_0, LM_TYPE_Q8_1, LM_TYPE_Q8_K};
     enum { N = 1024 };
     static float x[N];
     for (int i = 0; i < N; i++) x[i] = frand() * 3.0f;
-    /* a block with amax 127 (d = 1): halves must round away from zero like roundf */
+    /* a block with amax 127 (d = 1): halves must round away from zero like roundf (x86 Q8_0:
+     * to even, as llama.cpp) */
     for (int i = 0; i < 32; i++) x[i] = (float)(i % 2 ? i : -i) + (i % 3 ? 0.5f : 0.0f);
     x[0] = 127.0f;
     for (int i = 64; i < 96; i++) x[i] = 0;           /* all-zero block */
     for (size_t v = 0; v < sizeof vts / sizeof vts[0]; v++) {
         size_t rs = lm_row_size(vts[v], N);
         uint8_t *a = malloc(rs), *b = malloc(rs);
-        lm__kern_ref.from_float[vts[v]](x, a, N);
+        if (x86 && vts[v] == LM_TYPE_Q8_0) quantize_q8_0_x86_model(x, a, N);
+        else lm__kern_ref.from_float[vts[v]](x, a, N);
         k->from_float[vts[v]](x, b, N);
         for (size_t i = 0; i < rs; i++)
             if (a[i] != b[i]) LM_FAIL_("%s from_float %s: byte %zu differs (%d vs %d)", lv, lm_type_traits(vts[v])->name, i, a[i], b[i]);
