@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "engine/model_internal.h"
+#include "lm/cpu.h"
 #include "lm/gguf.h"
 #include "lm/kernels.h"
 #include "lm/pool.h"
@@ -20,19 +21,27 @@
 static float gelu_table[1 << 16];
 static pthread_once_t gelu_once = PTHREAD_ONCE_INIT;
 
-/* ggml_gelu_f32: 0.5 x (1 + tanh(sqrt(2/pi) x (1 + 0.044715 x^2))). */
-static float gelu_exact(float x)
+/* ggml_gelu_f32: 0.5 x (1 + tanh(sqrt(2/pi) x (1 + 0.044715 x^2))). fused: as ggml's x86
+ * CPU backend built for FMA hardware computes it (its compiler contracts 1 + (0.044715 x) x
+ * into one fused multiply-add), which changes some table entries by one f16 step. */
+static float gelu_exact(float x, bool fused)
 {
     const float k = 0.79788456080286535587989211986876f;
-    return 0.5f * x * (1.0f + tanhf(k * x * (1.0f + 0.044715f * x * x)));
+    const float inner = fused ? fmaf(0.044715f * x, x, 1.0f) : 1.0f + 0.044715f * x * x;
+    return 0.5f * x * (1.0f + tanhf(k * x * inner));
 }
 
 /* Fills the table: for each f16 input, the f16-rounded GELU (ggml_table_gelu_f16). */
 static void gelu_init(void)
 {
+    bool fused = false;
+#if defined(__x86_64__)
+    const struct lm_cpu_features *f = lm_cpu_features();
+    fused = f->avx2 && f->fma && f->f16c;
+#endif
     for (uint32_t i = 0; i < (1u << 16); i++) {
         float x = lm_f16_to_f32((uint16_t)i);
-        gelu_table[i] = lm_f16_to_f32(lm_f32_to_f16(gelu_exact(x)));
+        gelu_table[i] = lm_f16_to_f32(lm_f32_to_f16(gelu_exact(x, fused)));
     }
 }
 
