@@ -13,8 +13,13 @@
  * RMSNorm weights are used as stored (the converter already wrote 1 + w). Every 6th layer is
  * global unless attention.sliding_window_pattern says otherwise. The KV cache is f16 as
  * llama.cpp's default, and attention rounds Q and the softmax weights to f16 as its non-flash
- * CPU path does, so greedy continuations agree with it. Local layers keep a ring of
- * sliding_window + n_batch positions per sequence when full caches would be large (use_rings). */
+ * CPU path does, so greedy continuations agree with it. On x86 with AVX2, FMA and F16C, RoPE,
+ * softmax and the attention's f16 products also follow the operation order of llama.cpp's
+ * CPU backend built for that hardware (g3_attn_exact), and with the Q8_0 activation quantiser
+ * of the x86 kernels and the GELU table of bert.c the logits of one sequence are then
+ * bit-identical to llama.cpp's for Q8_0 weights (measured on 32-token greedy runs). Local layers
+ * keep a ring of sliding_window + n_batch positions (rounded up to 32) per sequence when full
+ * caches would be large (use_rings). */
 #include <math.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -23,6 +28,7 @@
 
 #include "engine/bert.h"
 #include "engine/kv_internal.h"
+#include "engine/model_ops_avx2.h"
 #include "engine/model_internal.h"
 #include "lm/cpu.h"
 #include "lm/kernels.h"
@@ -53,8 +59,10 @@ struct g3_ctx {
     int32_t *ring_lo;              /* per seq: oldest position still in the local rings */
     float *x, *xn, *q, *kk, *vv, *att, *o, *g, *u;   /* n_batch rows */
     uint16_t *qh;                  /* n_batch x n_head x hd_k, f16 queries */
-    float *scores;                 /* n_threads x (n_ctx + hd_k) */
+    float *scores;                 /* n_threads x (n_ctx + 64 + hd_k) */
+    uint16_t *p16;                 /* n_threads x (n_ctx + 64): f16 softmax weights (exact) */
     int n_threads;
+    bool exact;                    /* ggml's x86 AVX2/FMA/F16C operation order in attention and RoPE */
 };
 
 /* ---- loading ------------------------------------------------------------------------------ */
@@ -207,6 +215,7 @@ static void g3_ctx_free(struct lm_ctx *c)
     free(s->x);
     free(s->qh);
     free(s->scores);
+    free(s->p16);
     free(s);
     c->impl = NULL;
 }
@@ -233,19 +242,27 @@ static int g3_ctx_init(struct lm_ctx *c, struct lm_error *err)
     c->impl = s;
     s->n_seq = c->n_seq, s->n_ctx = c->n_ctx, s->n_batch = c->n_batch;
     s->n_threads = c->pool ? lm_pool_size(c->pool) : 1;
-    s->cap_local = c->n_ctx;
+#if defined(__x86_64__)
+    const struct lm_cpu_features *f = lm_cpu_features();
+    s->exact = f->avx2 && f->fma && f->f16c;
+#endif
+    /* capacities are multiples of 32 positions, so that a group of 32 consecutive positions
+     * starting at a multiple of 32 never wraps a ring (the exact attention sums by groups) */
+    const int cap_full = (c->n_ctx + 31) & ~31;
+    s->cap_local = cap_full;
     if (g->n_swa > 0 && g->n_swa + c->n_batch < c->n_ctx && use_rings(g, c))
-        s->cap_local = g->n_swa + c->n_batch;
+        s->cap_local = (g->n_swa + c->n_batch + 31) & ~31;
     s->k = calloc((size_t)g->n_layer, sizeof *s->k);
     s->v = calloc((size_t)g->n_layer, sizeof *s->v);
     s->cap = calloc((size_t)g->n_layer, sizeof *s->cap);
     s->ring_lo = calloc((size_t)c->n_seq, sizeof *s->ring_lo);
     if (!s->k || !s->v || !s->cap || !s->ring_lo) goto oom;
     for (int il = 0; il < g->n_layer; il++) {
-        s->cap[il] = g->layers[il].swa ? s->cap_local : c->n_ctx;
+        s->cap[il] = g->layers[il].swa ? s->cap_local : cap_full;
         size_t rows = (size_t)c->n_seq * (size_t)s->cap[il];
-        s->k[il] = malloc(rows * (size_t)(g->n_head_kv * g->hd_k) * sizeof(uint16_t));
-        s->v[il] = malloc(rows * (size_t)(g->n_head_kv * g->hd_v) * sizeof(uint16_t));
+        /* zeroed: the exact attention multiplies unused slots by weight 0, which needs them finite */
+        s->k[il] = calloc(rows * (size_t)(g->n_head_kv * g->hd_k), sizeof(uint16_t));
+        s->v[il] = calloc(rows * (size_t)(g->n_head_kv * g->hd_v), sizeof(uint16_t));
         if (!s->k[il] || !s->v[il]) goto oom;
     }
     size_t B = (size_t)c->n_batch, E = (size_t)g->n_embd, F = (size_t)g->n_ff;
@@ -253,8 +270,9 @@ static int g3_ctx_init(struct lm_ctx *c, struct lm_error *err)
     size_t VD = (size_t)(g->n_head_kv * g->hd_v), OD = (size_t)(g->n_head * g->hd_v);
     s->x = malloc(B * (3 * E + QD + KD + VD + OD + 2 * F) * sizeof(float));
     s->qh = malloc(B * QD * sizeof(uint16_t));
-    s->scores = malloc((size_t)s->n_threads * (size_t)(c->n_ctx + g->hd_k) * sizeof(float));
-    if (!s->x || !s->qh || !s->scores) goto oom;
+    s->scores = malloc((size_t)s->n_threads * (size_t)(cap_full + 64 + g->hd_k) * sizeof(float));
+    s->p16 = malloc((size_t)s->n_threads * (size_t)(cap_full + 64) * sizeof(uint16_t));
+    if (!s->x || !s->qh || !s->scores || !s->p16) goto oom;
     s->xn = s->x + B * E;
     s->o = s->xn + B * E;
     s->q = s->o + B * E;
@@ -290,8 +308,10 @@ static void rmsnorm(float *out, const float *x, const float *w, int n, float eps
 }
 
 /* NeoX RoPE over a head of n values as ggml computes it (theta advanced by repeated
- * multiplication, linear scaling by freq_scale). */
-static void rope_neox(float *x, int n, int pos, float base, float freq_scale)
+ * multiplication, linear scaling by freq_scale). fused: the rotation as ggml's CPU backend
+ * compiled for FMA hardware computes it (its compiler contracts x0 cos - x1 sin into
+ * fma(x0, cos, -(x1 sin)) and x0 sin + x1 cos into fma(x0, sin, x1 cos)). */
+static void rope_neox(float *x, int n, int pos, float base, float freq_scale, bool fused)
 {
     const float theta_scale = powf(base, -2.0f / (float)n);
     float theta = (float)pos;
@@ -299,8 +319,13 @@ static void rope_neox(float *x, int n, int pos, float base, float freq_scale)
         float t = theta * freq_scale;
         float c = cosf(t), sn = sinf(t);
         float a = x[i], b = x[i + n / 2];
-        x[i] = a * c - b * sn;
-        x[i + n / 2] = a * sn + b * c;
+        if (fused) {
+            x[i] = fmaf(a, c, -(b * sn));
+            x[i + n / 2] = fmaf(a, sn, b * c);
+        } else {
+            x[i] = a * c - b * sn;
+            x[i + n / 2] = a * sn + b * c;
+        }
         theta *= theta_scale;
     }
 }
@@ -326,7 +351,7 @@ static void g3_qk(void *arg, int ith, int nth)
         for (int h = 0; h < g->n_head; h++) {
             float *qh = q + h * g->hd_k;
             rmsnorm(qh, qh, ly->q_norm, g->hd_k, g->eps);
-            rope_neox(qh, g->hd_k, pos, ly->freq_base, ly->freq_scale);
+            rope_neox(qh, g->hd_k, pos, ly->freq_base, ly->freq_scale, s->exact);
             for (int i = 0; i < g->hd_k; i++) s->qh[(size_t)t * QD + (size_t)(h * g->hd_k + i)] =
                 lm_f32_to_f16(qh[i] * g->attn_scale);
         }
@@ -338,7 +363,7 @@ static void g3_qk(void *arg, int ith, int nth)
         for (int h = 0; h < g->n_head_kv; h++) {
             float *kh = k + h * g->hd_k;
             rmsnorm(kh, kh, ly->k_norm, g->hd_k, g->eps);
-            rope_neox(kh, g->hd_k, pos, ly->freq_base, ly->freq_scale);
+            rope_neox(kh, g->hd_k, pos, ly->freq_base, ly->freq_scale, s->exact);
         }
         for (int i = 0; i < KD; i++) kc[i] = lm_f32_to_f16(k[i]);
         const float *v = s->vv + (size_t)t * VD;
@@ -366,6 +391,54 @@ static void pick_dot(void)
 #endif
 }
 
+/* Per-thread scratch: scores of n_ctx positions plus alignment groups, then hd_k floats. */
+static int scores_stride(const struct g3_ctx *s)
+{
+    return ((s->n_ctx + 31) & ~31) + 64;
+}
+
+#if defined(__x86_64__)
+/* Causal attention of each (token, head) in the operation order of llama.cpp's x86 CPU
+ * backend (AVX2, FMA, F16C), whose attention spans all cache cells with masked ones at -inf;
+ * a cell there is our position. So the softmax runs over the aligned groups of 8 positions
+ * that hold lo..pos (ggml's vector exp, a double sum of per-group f32 sums), and the products
+ * K q and V^T p sum each position in the lane its cell index gives: with tinyBLAS's order for
+ * micro-batches of 2+ tokens, ggml_vec_dot_f16's for single tokens. Weights outside lo..pos
+ * are 0 and add nothing, so only the groups of 32 positions around lo..pos are summed. */
+static void g3_attn_exact(struct g3_step *st, int ith, int nth)
+{
+    const struct g3 *g = st->g;
+    struct g3_ctx *s = st->s;
+    const struct g3_layer *ly = &g->layers[st->il];
+    const int QD = g->n_head * g->hd_k, KD = g->n_head_kv * g->hd_k, VD = g->n_head_kv * g->hd_v;
+    const int OD = g->n_head * g->hd_v, grp = g->n_head / g->n_head_kv, cap = s->cap[st->il];
+    const int stride = scores_stride(s);
+    float *sc = s->scores + (size_t)ith * (size_t)(stride + g->hd_k);
+    uint16_t *p16 = s->p16 + (size_t)ith * (size_t)stride;
+    const bool tiny = st->ub->n >= 2, tiny_k = tiny && g->hd_k % 8 == 0;
+    for (int item = ith; item < st->ub->n * g->n_head; item += nth) {
+        const int t = item / g->n_head, h = item % g->n_head, kvh = h / grp;
+        const int pos = st->ub->pos[t], seq = st->ub->seq[t];
+        const int lo = ly->swa && g->n_swa > 0 && pos - g->n_swa + 1 > 0 ? pos - g->n_swa + 1 : 0;
+        const uint16_t *q16 = s->qh + (size_t)t * QD + (size_t)(h * g->hd_k);
+        const uint16_t *kbase = s->k[st->il] + (size_t)seq * (size_t)cap * (size_t)KD + (size_t)(kvh * g->hd_k);
+        const int g0 = lo & ~7, g1 = (pos + 8) & ~7;
+        for (int j = g0; j < g1; j++) {
+            const uint16_t *kr = kbase + (size_t)(j % cap) * (size_t)KD;
+            sc[j - g0] = j < lo || j > pos ? -INFINITY
+                         : tiny_k     ? lm__dot_f16_tinyblas_avx2(kr, q16, g->hd_k)
+                                      : lm__dot_f16_vec_avx2(kr, q16, g->hd_k);
+        }
+        lm__softmax_ggml_avx2(sc, g1 - g0);
+        const int w0 = lo & ~31, w1 = (pos + 32) & ~31;
+        for (int j = w0; j < w1; j++) p16[j - w0] = j < g0 || j >= g1 ? 0 : lm_f32_to_f16(sc[j - g0]);
+        const uint16_t *vrow = s->v[st->il] + ((size_t)seq * (size_t)VD + (size_t)(kvh * g->hd_v)) * (size_t)cap;
+        float *out = s->att + (size_t)t * OD + (size_t)(h * g->hd_v);
+        lm__attn_v_avx2(vrow, (size_t)cap, g->hd_v, cap, w0, p16, w1 - w0, tiny, out);
+    }
+}
+#endif
+
 /* Causal attention of each (token, head): scores over the sequence's cached positions (local
  * layers: the last n_swa), softmax, weights rounded to f16, then one f16 dot per value row, as
  * ggml's f16 matrix products compute K q and V^T p. A wrapped ring is summed in two parts. */
@@ -374,11 +447,18 @@ static void g3_attn(void *arg, int ith, int nth)
     struct g3_step *st = arg;
     const struct g3 *g = st->g;
     struct g3_ctx *s = st->s;
+#if defined(__x86_64__)
+    if (s->exact) {
+        g3_attn_exact(st, ith, nth);
+        return;
+    }
+#endif
     const struct g3_layer *ly = &g->layers[st->il];
     const int QD = g->n_head * g->hd_k, KD = g->n_head_kv * g->hd_k, VD = g->n_head_kv * g->hd_v;
     const int OD = g->n_head * g->hd_v, grp = g->n_head / g->n_head_kv, cap = s->cap[st->il];
-    float *sc = s->scores + (size_t)ith * (size_t)(s->n_ctx + g->hd_k);
-    float *qf = sc + s->n_ctx;
+    const int stride = scores_stride(s);
+    float *sc = s->scores + (size_t)ith * (size_t)(stride + g->hd_k);
+    float *qf = sc + stride;
     for (int item = ith; item < st->ub->n * g->n_head; item += nth) {
         int t = item / g->n_head, h = item % g->n_head, kvh = h / grp;
         int pos = st->ub->pos[t], seq = st->ub->seq[t];
