@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "engine/tok_merge.h"
 #include "engine/tokenizer_internal.h"
 
 enum { SPLIT_REGEX = 0, SPLIT_GPT2 = 1, SPLIT_LLAMA3 = 2, SPLIT_WIDE = 3 };
@@ -490,79 +491,17 @@ static int split_regex(const pcre2_code *re, const unsigned char *subj, const si
 
 /* ---- merging ----------------------------------------------------------------------------- */
 
-struct sym {
-    int prev, next;
-    size_t off, n;
-};
-struct bigram {
-    int left, right, rank;
-    size_t size;
-};
-struct heap {
-    struct bigram *v;
-    size_t n, cap;
-};
-
-/* Min-heap order: lower rank first, then smaller left index. */
-static bool bigram_before(const struct bigram *a, const struct bigram *b)
+/* Merge key: the pair's merge rank; lower ranks merge first. */
+static bool bpe_key(const void *ctx, const char *w, const struct lm__sym *l, const struct lm__sym *r, double *key)
 {
-    if (a->rank != b->rank) return a->rank < b->rank;
-    return a->left < b->left;
-}
-
-static int heap_push(struct heap *h, struct bigram b)
-{
-    if (h->n == h->cap) {
-        size_t cap = h->cap ? h->cap * 2 : 64;
-        struct bigram *v = realloc(h->v, cap * sizeof *v);
-        if (!v) return LM_ENOMEM;
-        h->v = v;
-        h->cap = cap;
-    }
-    size_t i = h->n++;
-    while (i > 0) {
-        size_t p = (i - 1) / 2;
-        if (!bigram_before(&b, &h->v[p])) break;
-        h->v[i] = h->v[p];
-        i = p;
-    }
-    h->v[i] = b;
-    return 0;
-}
-
-static struct bigram heap_pop(struct heap *h)
-{
-    struct bigram top = h->v[0], last = h->v[--h->n];
-    size_t i = 0;
-    for (;;) {
-        size_t c = 2 * i + 1;
-        if (c >= h->n) break;
-        if (c + 1 < h->n && bigram_before(&h->v[c + 1], &h->v[c])) c++;
-        if (!bigram_before(&h->v[c], &last)) break;
-        h->v[i] = h->v[c];
-        i = c;
-    }
-    if (h->n) h->v[i] = last;
-    return top;
-}
-
-struct work {
-    struct sym *syms;
-    size_t cap;
-    struct heap h;
-};
-
-static int add_bigram(const struct lm_tokenizer *t, const char *w, struct work *k, int left, int right)
-{
-    if (left < 0 || right < 0) return 0;
-    const struct sym *l = &k->syms[left], *r = &k->syms[right];
-    int32_t rank = lm__bpe_rank(t, w + l->off, l->n, w + r->off, r->n);
-    if (rank < 0) return 0;
-    return heap_push(&k->h, (struct bigram){left, right, rank, l->n + r->n});
+    int32_t rank = lm__bpe_rank(ctx, w + l->off, l->n, w + r->off, r->n);
+    if (rank < 0) return false;
+    *key = rank;
+    return true;
 }
 
 /* BPE over one byte-encoded word. */
-static int merge_word(const struct lm_tokenizer *t, const char *w, size_t len, struct work *k, struct lm__ids *out)
+static int merge_word(const struct lm_tokenizer *t, const char *w, size_t len, struct lm__merge *k, struct lm__ids *out)
 {
     if (len == 0) return 0;
     int rc;
@@ -570,36 +509,9 @@ static int merge_word(const struct lm_tokenizer *t, const char *w, size_t len, s
         int32_t id = lm__tok_find(t, w, len);
         if (id >= 0) return lm__ids_push(out, id);
     }
-    if (k->cap < len) {
-        struct sym *s = realloc(k->syms, len * sizeof *s);
-        if (!s) return LM_ENOMEM;
-        k->syms = s;
-        k->cap = len;
-    }
-    k->h.n = 0;
-    int ns = 0;
-    for (size_t off = 0; off < len;) {
-        size_t n = lm__utf8_len((unsigned char)w[off]);
-        if (n > len - off) n = len - off;
-        k->syms[ns] = (struct sym){ns - 1, off + n == len ? -1 : ns + 1, off, n};
-        off += n;
-        ns++;
-    }
-    for (int i = 1; i < ns; i++)
-        if ((rc = add_bigram(t, w, k, i - 1, i)) < 0) return rc;
-    while (k->h.n) {
-        struct bigram b = heap_pop(&k->h);
-        struct sym *l = &k->syms[b.left], *r = &k->syms[b.right];
-        if (l->n == 0 || r->n == 0 || l->n + r->n != b.size) continue;
-        l->n += r->n;
-        r->n = 0;
-        l->next = r->next;
-        if (r->next >= 0) k->syms[r->next].prev = b.left;
-        if ((rc = add_bigram(t, w, k, l->prev, b.left)) < 0) return rc;
-        if ((rc = add_bigram(t, w, k, b.left, l->next)) < 0) return rc;
-    }
+    if ((rc = lm__merge_run(k, w, len, bpe_key, t)) < 0) return rc;
     for (int i = 0; i != -1; i = k->syms[i].next) {
-        const struct sym *s = &k->syms[i];
+        const struct lm__sym *s = &k->syms[i];
         if (s->n == 0) continue;
         int32_t id = lm__tok_find(t, w + s->off, s->n);
         if (id >= 0) {
@@ -624,7 +536,7 @@ int lm__bpe_tokenize(const struct lm_tokenizer *t, const char *text, size_t len,
     unsigned char *col = NULL, *wide = NULL;
     size_t *cpos = NULL;
     struct offs a = {0}, b = {0};
-    struct work k = {0};
+    struct lm__merge k = {0};
     char *word = NULL;
     int rc = 0;
     if (!cp || !fl) { rc = LM_ENOMEM; goto done; }
@@ -689,8 +601,7 @@ int lm__bpe_tokenize(const struct lm_tokenizer *t, const char *text, size_t len,
     }
 done:
     free(word);
-    free(k.syms);
-    free(k.h.v);
+    lm__merge_free(&k);
     free(a.v);
     free(b.v);
     free(col);
