@@ -310,6 +310,18 @@ static size_t spl_add(struct spl *s, size_t end)
 #define IS_L(f) ((f) & LM__CF_LETTER)
 #define IS_N(f) ((f) & LM__CF_NUMBER)
 
+/* The last alternatives of both splitters, at a run of nws white-space code points from pos:
+ * \s+(?!\S) (all but the last one when more text follows), else \s+, else one code point.
+ * Returns the position after the token it adds. */
+static size_t split_spaces(const struct cview *c, struct spl *s, size_t pos, size_t nws)
+{
+    if (nws > 1 && cv_cpt(c, pos + nws) != OUT_OF_RANGE) pos += nws - 1;
+    else if (nws > 0) pos += nws;
+    else pos++;
+    spl_add(s, pos);
+    return pos;
+}
+
 /* GPT-2: 's|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+ */
 static void split_gpt2(const struct cview *c, struct spl *s)
 {
@@ -351,17 +363,7 @@ static void split_gpt2(const struct cview *c, struct spl *s)
         }
         size_t nws = 0;
         while (IS_WS(cv_fl(c, pos + nws))) nws++;
-        if (nws > 1 && cv_cpt(c, pos + nws) != OUT_OF_RANGE) {
-            pos += nws - 1;
-            spl_add(s, pos);
-            continue;
-        }
-        if (nws > 0) {
-            pos += nws;
-            spl_add(s, pos);
-            continue;
-        }
-        spl_add(s, ++pos);
+        pos = split_spaces(c, s, pos, nws);
     }
 }
 
@@ -424,17 +426,7 @@ static void split_llama3(const struct cview *c, struct spl *s)
             spl_add(s, pos);
             continue;
         }
-        if (nws > 1 && cv_cpt(c, pos + nws) != OUT_OF_RANGE) {
-            pos += nws - 1;
-            spl_add(s, pos);
-            continue;
-        }
-        if (nws > 0) {
-            pos += nws;
-            spl_add(s, pos);
-            continue;
-        }
-        spl_add(s, ++pos);
+        pos = split_spaces(c, s, pos, nws);
     }
 }
 
