@@ -36,26 +36,27 @@ struct lm__meta_entry {
 
 /* --- helpers for architecture files ------------------------------------------------- */
 
+/* The outcome of reading hyperparameter key (rc from an lm_gguf getter of the given type). */
+static int hp_result(int rc, const char *key, bool required, const char *type, struct lm_error *err)
+{
+    if (rc == LM_ENOENT && !required) return 0;
+    if (rc == LM_ENOENT) return lm_error_set(err, LM_EFORMAT, "model: missing key %s", key);
+    if (rc < 0) return lm_error_set(err, LM_EFORMAT, "model: key %s: not %s", key, type);
+    return 0;
+}
+
 int lm__hp_u32(const struct lm_model *m, const char *suffix, bool required, uint32_t *out, struct lm_error *err)
 {
     char key[256];
     snprintf(key, sizeof key, "%s.%s", m->arch_name, suffix);
-    int rc = lm_gguf_get_u32(m->gguf, key, out);
-    if (rc == LM_ENOENT && !required) return 0;
-    if (rc == LM_ENOENT) return lm_error_set(err, LM_EFORMAT, "model: missing key %s", key);
-    if (rc < 0) return lm_error_set(err, LM_EFORMAT, "model: key %s: not an unsigned 32-bit integer", key);
-    return 0;
+    return hp_result(lm_gguf_get_u32(m->gguf, key, out), key, required, "an unsigned 32-bit integer", err);
 }
 
 int lm__hp_f32(const struct lm_model *m, const char *suffix, bool required, float *out, struct lm_error *err)
 {
     char key[256];
     snprintf(key, sizeof key, "%s.%s", m->arch_name, suffix);
-    int rc = lm_gguf_get_f32(m->gguf, key, out);
-    if (rc == LM_ENOENT && !required) return 0;
-    if (rc == LM_ENOENT) return lm_error_set(err, LM_EFORMAT, "model: missing key %s", key);
-    if (rc < 0) return lm_error_set(err, LM_EFORMAT, "model: key %s: not a float", key);
-    return 0;
+    return hp_result(lm_gguf_get_f32(m->gguf, key, out), key, required, "a float", err);
 }
 
 int lm__model_own(struct lm_model *m, void *p)
