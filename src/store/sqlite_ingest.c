@@ -78,6 +78,44 @@ static int insert_all(struct lm__sq_store *s, const char *source, const char *ha
     return 0;
 }
 
+/* What a committed write does to the in-memory matrix: append the n rows (ids, vecs) of doc_id,
+ * or, with ids NULL, remove every row of doc_id. */
+struct matrix_change {
+    int64_t doc_id;
+    const int64_t *ids;
+    const float *const *vecs;
+    size_t n;
+};
+
+/* Ends the write transaction whose generation is gen: rolls back when rc is nonzero, else
+ * commits and brings the in-memory matrix up to gen when it was one generation behind (or marks
+ * it stale, so that the next search reloads it). Returns rc, or the commit's error. */
+static int finish_write(struct lm__sq_store *s, int rc, int64_t gen, const struct matrix_change *ch,
+                        struct lm_error *err)
+{
+    sqlite3 *db = s->writer;
+    if (rc) {
+        run(db, "ROLLBACK");
+        return rc;
+    }
+    pthread_rwlock_wrlock(&s->mlock);
+    bool in_step = s->m.generation == gen - 1;
+    if (run(db, "COMMIT") != SQLITE_OK) {
+        rc = lm__sq_err(db, err, "commit");
+        run(db, "ROLLBACK");
+    } else if (in_step && !ch->ids) {
+        lm__sq_matrix_remove_doc(&s->m, ch->doc_id);
+        s->m.generation = gen;
+    } else if (in_step && lm__sq_matrix_append(&s->m, ch->ids, ch->doc_id, ch->vecs, ch->n) == 0) {
+        s->m.generation = gen;
+    } else {
+        s->m.generation = -1; /* out of step (or out of memory): the next search reloads */
+    }
+    pthread_rwlock_unlock(&s->mlock);
+    lm__sq_maybe_checkpoint(s);
+    return rc;
+}
+
 /* Adds a document and its chunks in one transaction (see store.h). */
 int lm__sq_add_document(struct lm_store *st, const char *source, const char *content_hash,
                         const struct lm_chunk_in *chunks, size_t n_chunks, int64_t *doc_id,
@@ -109,22 +147,8 @@ int lm__sq_add_document(struct lm_store *st, const char *source, const char *con
     }
     if (!rc) rc = insert_all(s, source, content_hash, chunks, n_chunks, (int64_t)time(NULL), doc_id, ids, err);
     if (!rc) rc = bump_generation(db, &gen, err);
-    if (rc) {
-        run(db, "ROLLBACK");
-    } else {
-        pthread_rwlock_wrlock(&s->mlock);
-        if (run(db, "COMMIT") != SQLITE_OK) {
-            rc = lm__sq_err(db, err, "commit");
-            run(db, "ROLLBACK");
-        } else if (s->m.generation == gen - 1 &&
-                   lm__sq_matrix_append(&s->m, ids, *doc_id, vecs, n_chunks) == 0) {
-            s->m.generation = gen;
-        } else {
-            s->m.generation = -1; /* out of step (or out of memory): the next search reloads */
-        }
-        pthread_rwlock_unlock(&s->mlock);
-        lm__sq_maybe_checkpoint(s);
-    }
+    struct matrix_change ch = {rc ? 0 : *doc_id, ids, vecs, n_chunks}; /* *doc_id is set on success */
+    rc = finish_write(s, rc, gen, &ch, err);
     pthread_mutex_unlock(&s->wmu);
     free(ids);
     free(vecs);
@@ -160,22 +184,7 @@ int lm__sq_delete_document(struct lm_store *st, int64_t doc_id, struct lm_error 
     }
     sqlite3_finalize(q);
     if (!rc) rc = bump_generation(db, &gen, err);
-    if (rc) {
-        run(db, "ROLLBACK");
-    } else {
-        pthread_rwlock_wrlock(&s->mlock);
-        if (run(db, "COMMIT") != SQLITE_OK) {
-            rc = lm__sq_err(db, err, "commit");
-            run(db, "ROLLBACK");
-        } else if (s->m.generation == gen - 1) {
-            lm__sq_matrix_remove_doc(&s->m, doc_id);
-            s->m.generation = gen;
-        } else {
-            s->m.generation = -1;
-        }
-        pthread_rwlock_unlock(&s->mlock);
-        lm__sq_maybe_checkpoint(s);
-    }
+    rc = finish_write(s, rc, gen, &(struct matrix_change){doc_id, NULL, NULL, 0}, err);
     pthread_mutex_unlock(&s->wmu);
     return rc;
 }
