@@ -171,16 +171,24 @@ void lm_http_add_header(struct lm_http_req *req, const char *name, const char *v
     pthread_mutex_unlock(&c->mu);
 }
 
+/* Records the status and content type of the connection's first answer (c->mu held); false,
+ * recording nothing, when it has already been answered. */
+static bool set_head(struct lm_http_conn *c, int status, const char *content_type)
+{
+    if (c->decision != DECIDE_NONE) return false;
+    c->status = status;
+    free(c->content_type);
+    c->content_type = content_type ? strdup(content_type) : NULL;
+    return true;
+}
+
 void lm_http_respond(struct lm_http_req *req, int status, const char *content_type, const void *body,
                      size_t len)
 {
     struct lm_http_conn *c = req->_conn;
     pthread_mutex_lock(&c->mu);
-    bool first = c->decision == DECIDE_NONE;
+    bool first = set_head(c, status, content_type);
     if (first) {
-        c->status = status;
-        free(c->content_type);
-        c->content_type = content_type ? strdup(content_type) : NULL;
         lm_buf_clear(&c->resp_body);
         if (len && lm_buf_append(&c->resp_body, body, len) < 0) {
             c->status = 500;
@@ -236,13 +244,8 @@ struct lm_http_stream *lm_http_stream_begin(struct lm_http_req *req, int status,
 {
     struct lm_http_conn *c = req->_conn;
     pthread_mutex_lock(&c->mu);
-    bool first = c->decision == DECIDE_NONE;
-    if (first) {
-        c->status = status;
-        free(c->content_type);
-        c->content_type = content_type ? strdup(content_type) : NULL;
-        c->refs++;  /* the producer's, until stream_end */
-    }
+    bool first = set_head(c, status, content_type);
+    if (first) c->refs++;  /* the producer's, until stream_end */
     pthread_mutex_unlock(&c->mu);
     if (!first) {
         /* a second answer: hand out a stream that is already gone so the caller's code path
