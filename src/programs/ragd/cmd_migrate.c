@@ -50,6 +50,25 @@ static int find_dim(const struct ragd_config *c, const char *flag, char *msg, si
     return rc;
 }
 
+/* Loads the configuration and the embedding dimension (not looked up, 0, for an SQLite store
+ * unless sqlite_too). 0, or -1 after printing why to stderr. */
+static int load_config(struct ragd_config *c, const char *dim_flag, bool sqlite_too, int *dim)
+{
+    char msg[512];
+    *dim = 0;
+    if (ragd_config_load(c, msg, sizeof msg) < 0) {
+        fprintf(stderr, "%s\n", msg);
+        return -1;
+    }
+    if (!sqlite_too && !strncmp(c->database_url, "sqlite:", 7)) return 0;
+    *dim = find_dim(c, dim_flag, msg, sizeof msg);
+    if (*dim < 0) {
+        fprintf(stderr, "%s\n", msg);
+        return -1;
+    }
+    return 0;
+}
+
 static void migrate_usage(FILE *f)
 {
     fputs("usage: ragd migrate up|down|status [--dim N]\n"
@@ -84,19 +103,8 @@ int ragd_cmd_migrate(int argc, char **argv)
         return 2;
     }
     struct ragd_config c;
-    char msg[512];
-    if (ragd_config_load(&c, msg, sizeof msg) < 0) {
-        fprintf(stderr, "%s\n", msg);
-        return 2;
-    }
-    int dim = 0;
-    if (strncmp(c.database_url, "sqlite:", 7)) {
-        dim = find_dim(&c, dim_flag, msg, sizeof msg);
-        if (dim < 0) {
-            fprintf(stderr, "%s\n", msg);
-            return 2;
-        }
-    }
+    int dim;
+    if (load_config(&c, dim_flag, false, &dim)) return 2;
     char *report = NULL;
     struct lm_error err = {0};
     if (lm_store_migrate(c.database_url, action, dim, &report, &err) < 0) {
@@ -127,16 +135,8 @@ int ragd_cmd_reindex(int argc, char **argv)
         }
     }
     struct ragd_config c;
-    char msg[512];
-    if (ragd_config_load(&c, msg, sizeof msg) < 0) {
-        fprintf(stderr, "%s\n", msg);
-        return 2;
-    }
-    int dim = find_dim(&c, dim_flag, msg, sizeof msg);
-    if (dim < 0) {
-        fprintf(stderr, "%s\n", msg);
-        return 2;
-    }
+    int dim;
+    if (load_config(&c, dim_flag, true, &dim)) return 2;
     struct lm_store_open_params p = {.url = c.database_url, .dim = dim, .migrate = false};
     struct lm_store *s = NULL;
     struct lm_error err = {0};
