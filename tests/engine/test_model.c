@@ -1,8 +1,9 @@
 /* test_model.c — model loading and contexts: info and metadata, one-line load errors
- * (unknown architecture, missing tensor, wrong shape), batch semantics (a whole prompt at once,
- * token by token, split micro-batches and mixed sequences give the same logits), truncation,
- * decode errors that leave the cache unchanged, and resident memory after loading (the file
- * is mapped, not copied). Models come from gguf-synth. */
+ * (unknown architecture, missing tensor, wrong shape, missing or mistyped hyper-parameter),
+ * batch semantics (a whole prompt at once, token by token, split micro-batches and mixed
+ * sequences give the same logits), truncation, decode errors that leave the cache unchanged,
+ * and resident memory after loading (the file is mapped, not copied). Models come from
+ * gguf-synth. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -125,6 +126,26 @@ static void write_variant(const char *out, const char *drop_tensor, const char *
     lm_gguf_close(g);
 }
 
+/* Writes a copy of model_a without key, or with key holding the string value instead. */
+static void write_key_variant(const char *out, const char *key, const char *value)
+{
+    struct lm_gguf *g;
+    ASSERT_OK(lm_gguf_open(model_a, &g, NULL));
+    struct lm_gguf_writer *w = lm_gguf_writer_new();
+    for (int64_t i = 0; i < lm_gguf_n_kv(g); i++)
+        if (!lm_str_eq_c(lm_gguf_key_name(g, i), key)) ASSERT_OK(lm_gguf_copy_kv(w, g, i));
+    if (value) ASSERT_OK(lm_gguf_set_str(w, key, value));
+    for (int64_t i = 0; i < lm_gguf_n_tensors(g); i++) {
+        const struct lm_gguf_tensor *t = lm_gguf_tensor(g, i);
+        char *name = lm_str_dup(t->name);
+        ASSERT_OK(lm_gguf_add_tensor(w, name, t->type, t->n_dims, t->ne, t->data, t->size));
+        free(name);
+    }
+    ASSERT_OK(lm_gguf_writer_write(w, out, NULL));
+    lm_gguf_writer_free(w);
+    lm_gguf_close(g);
+}
+
 static void expect_load_error(const char *path, int code, const char *needle)
 {
     struct lm_model *m = (struct lm_model *)1;
@@ -158,6 +179,16 @@ static void test_load_errors(void)
     fputs("this is not a model at all, just text", f);
     fclose(f);
     expect_load_error(lm_test_tmp("junk.gguf"), LM_EFORMAT, "bad magic");
+    /* hyper-parameters: a required one absent, or of the wrong type */
+    snprintf(p, sizeof p, "%s", lm_test_tmp("nokey.gguf"));
+    write_key_variant(p, "llama.block_count", NULL);
+    expect_load_error(p, LM_EFORMAT, "model: missing key llama.block_count");
+    snprintf(p, sizeof p, "%s", lm_test_tmp("strkey.gguf"));
+    write_key_variant(p, "llama.block_count", "two");
+    expect_load_error(p, LM_EFORMAT, "model: key llama.block_count: not an unsigned 32-bit integer");
+    snprintf(p, sizeof p, "%s", lm_test_tmp("strfloat.gguf"));
+    write_key_variant(p, "llama.rope.freq_base", "high");
+    expect_load_error(p, LM_EFORMAT, "model: key llama.rope.freq_base: not a float");
 }
 
 /* Every integer hyper-parameter of model_a set to hostile values: loading either fails with one
