@@ -1,6 +1,7 @@
 /* Tests for net/http.c: routes, headers, query args, errors, 413, streaming (from another
- * thread and from the handler itself), disconnect detection, upgrade, stop with open streams.
- * The client side is plain sockets so that every byte on the wire is checked. */
+ * thread and from the handler itself), a second answer ignored, disconnect detection, upgrade,
+ * stop with open streams. The client side is plain sockets so that every byte on the wire is
+ * checked. */
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <netinet/in.h>
@@ -19,6 +20,7 @@ static atomic_int client_got_first;   /* the client saw the first streamed piece
 static atomic_int producer_saw_gone;  /* the producer learned of the disconnect */
 static atomic_int producer_done;
 static atomic_int req_gone_seen;     /* a non-streamed handler saw its client leave */
+static atomic_int late_stream_seen;  /* 1: stream_begin after a response gave NULL; 2: it did not */
 
 static void sleep_ms(int ms)
 {
@@ -127,6 +129,16 @@ static void handle(struct lm_http_req *req, void *user)
         for (int i = 0; i < 300 && !lm_http_req_gone(req); i++) sleep_ms(10);
         atomic_store(&req_gone_seen, lm_http_req_gone(req) ? 1 : 2);
         lm_http_respond_json(req, 200, "{}");
+    } else if (!strcmp(req->path, "/twice")) {
+        /* only the first answer counts: a second response, or a stream after it, is ignored */
+        lm_http_respond(req, 201, "text/plain", "first", 5);
+        lm_http_respond(req, 500, "application/json", "{}", 2);
+        atomic_store(&late_stream_seen, lm_http_stream_begin(req, 502, "text/event-stream") ? 2 : 1);
+    } else if (!strcmp(req->path, "/stream-then-respond")) {
+        struct lm_http_stream *st = lm_http_stream_begin(req, 200, "text/event-stream");
+        lm_http_respond(req, 500, "text/plain", "late", 4);
+        lm_http_stream_write(st, "data: x\n\n", 9);
+        lm_http_stream_end(st);
     } else if (!strcmp(req->path, "/nothing")) {
         /* no response at all: the layer answers 500 */
     } else {
@@ -172,6 +184,15 @@ static void roundtrip(const char *raw, const void *body, size_t body_len, struct
     if (!out->data) lm_buf_append_str(out, "");
 }
 
+/* A plain GET of path on a fresh connection; the whole answer replaces *out. */
+static void get(const char *path, struct lm_buf *out)
+{
+    char raw[512];
+    snprintf(raw, sizeof raw, "GET %s HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", path);
+    lm_buf_clear(out);
+    roundtrip(raw, NULL, 0, out);
+}
+
 /* Reads until needle appears (bounded by the socket timeout). */
 static void read_until(int fd, struct lm_buf *acc, const char *needle)
 {
@@ -186,7 +207,7 @@ static void read_until(int fd, struct lm_buf *acc, const char *needle)
 static void test_routes(void)
 {
     struct lm_buf r = {0};
-    roundtrip("GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", NULL, 0, &r);
+    get("/health", &r);
     ASSERT(!strncmp(r.data, "HTTP/1.1 200", 12));
     ASSERT(strstr(r.data, "Content-Type: application/json"));
     ASSERT(strstr(r.data, "\r\n\r\n{\"status\":\"ok\"}"));
@@ -195,23 +216,40 @@ static void test_routes(void)
     roundtrip("GET /echo?a=1&b=x%20y HTTP/1.1\r\nHost: x\r\nX-Test: hi\r\nConnection: close\r\n\r\n", NULL, 0, &r);
     ASSERT(strstr(r.data, "GET|/echo|h=hi|a=1|b=x y|n=0|"));
     ASSERT(strstr(r.data, "X-Reply: yes"));
-    lm_buf_clear(&r);
 
-    roundtrip("GET /a%20b HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", NULL, 0, &r);
+    get("/a%20b", &r);
     ASSERT(strstr(r.data, "\r\n\r\ndecoded"));
     lm_buf_clear(&r);
 
     roundtrip("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nConnection: close\r\n\r\n", "hello", 5, &r);
     ASSERT(strstr(r.data, "POST|/echo|h=-|a=-|b=-|n=5|hello"));
-    lm_buf_clear(&r);
 
-    roundtrip("GET /nope HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", NULL, 0, &r);
+    get("/nope", &r);
     ASSERT(!strncmp(r.data, "HTTP/1.1 404", 12));
     ASSERT(strstr(r.data, "{\"error\":{\"message\":\"no route /nope\",\"type\":\"not_found_error\",\"code\":404}}"));
-    lm_buf_clear(&r);
 
-    roundtrip("GET /nothing HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", NULL, 0, &r);
+    get("/nothing", &r);
     ASSERT(!strncmp(r.data, "HTTP/1.1 500", 12));
+    lm_buf_free(&r);
+}
+
+/* A handler that answers twice: the first answer (status, type, body or stream) stands. */
+static void test_second_answer(void)
+{
+    struct lm_buf r = {0};
+    get("/twice", &r);
+    ASSERT(!strncmp(r.data, "HTTP/1.1 201", 12));
+    ASSERT(strstr(r.data, "Content-Type: text/plain"));
+    ASSERT(strstr(r.data, "\r\n\r\nfirst"));
+    ASSERT(!strstr(r.data, "{}"));
+    ASSERT(wait_flag(&late_stream_seen, 5000));
+    ASSERT_EQ(atomic_load(&late_stream_seen), 1);
+
+    get("/stream-then-respond", &r);
+    ASSERT(!strncmp(r.data, "HTTP/1.1 200", 12));
+    ASSERT(strstr(r.data, "Content-Type: text/event-stream"));
+    ASSERT(strstr(r.data, "data: x"));
+    ASSERT(!strstr(r.data, "late"));
     lm_buf_free(&r);
 }
 
@@ -407,6 +445,7 @@ int main(void)
     port = lm_http_port(s);
     ASSERT(port > 0);
     RUN_TEST(test_routes);
+    RUN_TEST(test_second_answer);
     RUN_TEST(test_keepalive);
     RUN_TEST(test_too_big);
     RUN_TEST(test_stream_other_thread);
