@@ -11,21 +11,22 @@ NEON_GEMM4(gemm_q4_0_mull, tile_q4_0, 0, struct lm__block_q4_0, struct lm__block
 NEON_GEMM4(gemm_q8_0_mull, tile_q8_0, 0, struct lm__block_q8_0, struct lm__block_q8_0, LM_QK8_0)
 NEON_GEMM4(gemm_q4_1_mull, tile_q4_1, 0, struct lm__block_q4_1, struct lm__block_q8_1, LM_QK4_1)
 
-/* One block of 32 activations as round(x * id) (roundf: FRINTA rounds half away from zero) in
- * eight int32 vectors; returns d. Bit-identical to the reference's scalar steps (FMAXNM skips a
- * quiet NaN as fmaxf does). */
+/* One block of 32 activations in eight int32 vectors, as llama.cpp's ARM build quantises them
+ * (quantize_row_q8_0 / q8_1 under __ARM_NEON): amax by FMAX (a NaN propagates), d = amax / 127,
+ * id = d ? 1 / d : 0, and FCVTNS rounds x * id to nearest, halves to even. The reference
+ * (ggml's generic C) uses roundf instead, halves away from zero. Returns d. */
 AI float quant32(const float *x, int32x4_t q[8])
 {
     float32x4_t v[8], m = vdupq_n_f32(0);
     LM_NEON_UNROLL
     for (int k = 0; k < 8; k++) {
         v[k] = vld1q_f32(x + 4 * k);
-        m = vmaxnmq_f32(m, vabsq_f32(v[k]));
+        m = vmaxq_f32(m, vabsq_f32(v[k]));
     }
-    const float amax = vmaxnmvq_f32(m);
+    const float amax = vmaxvq_f32(m);
     const float d = amax / 127, id = d ? 1.0f / d : 0.0f;
     LM_NEON_UNROLL
-    for (int k = 0; k < 8; k++) q[k] = vcvtq_s32_f32(vrndaq_f32(vmulq_n_f32(v[k], id)));
+    for (int k = 0; k < 8; k++) q[k] = vcvtnq_s32_f32(vmulq_n_f32(v[k], id));
     return d;
 }
 
@@ -38,7 +39,7 @@ AI void store32_s8(int8_t *dst, const int32x4_t q[8])
     }
 }
 
-/* Q8_0 activations, bit-identical to the reference. */
+/* Q8_0 activations, bit-identical to llama.cpp's ARM quantize_row_q8_0. */
 static void neon_quantize_q8_0(const float *x, void *vy, int64_t n)
 {
     struct lm__block_q8_0 *y = vy;
@@ -49,7 +50,8 @@ static void neon_quantize_q8_0(const float *x, void *vy, int64_t n)
     }
 }
 
-/* Q8_1 activations (Q8_0 plus s = fp16(d * sum(q))), bit-identical to the reference. */
+/* Q8_1 activations (Q8_0 plus s = fp16(d * sum(q))), bit-identical to llama.cpp's ARM
+ * quantize_row_q8_1. */
 static void neon_quantize_q8_1(const float *x, void *vy, int64_t n)
 {
     struct lm__block_q8_1 *y = vy;

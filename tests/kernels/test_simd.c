@@ -1,7 +1,7 @@
 /* Every SIMD kernel set this CPU supports, against the scalar reference on random data: odd row
  * counts, token counts that leave tile remainders, several row lengths. Activation conversion
- * must be bit-identical to the reference (x86 Q8_0: to llama.cpp's x86 form, below); products
- * must agree within float summation error. */
+ * must be bit-identical to the reference (x86 Q8_0: to llama.cpp's x86 form; NEON Q8_0/Q8_1: to
+ * llama.cpp's ARM form; both modelled below); products must agree within float summation error. */
 #include <math.h>
 #include <stdint.h>
 #include <string.h>
@@ -33,23 +33,71 @@ static void quantize_q8_0_x86_model(const float *x, void *vy, int64_t n)
     }
 }
 
+/* llama.cpp's ARM Q8_0 / Q8_1 activation quantisers (quantize_row_q8_0 / q8_1 under
+ * __ARM_NEON): d = amax/127, id = d ? 1/d : 0, round half to even (FCVTNS), s = fp16(d * sum).
+ * On aarch64 the halves are made by the compiler's own conversion (FCVT), as llama.cpp's are. */
+static uint16_t f16_arm_model(float f)
+{
+#if defined(__aarch64__)
+    const __fp16 h = (__fp16)f;
+    uint16_t u;
+    memcpy(&u, &h, 2);
+    return u;
+#else
+    return lm_f32_to_f16(f);
+#endif
+}
+
+static void quantize_q8_arm_model(const float *x, void *vy, int64_t n, bool q8_1)
+{
+    for (int64_t i = 0; i < n / 32; i++, x += 32) {
+        float amax = 0;
+        for (int j = 0; j < 32; j++) amax = fmaxf(amax, fabsf(x[j]));
+        const float d = amax / 127, id = d ? 1.0f / d : 0.0f;
+        int8_t *qs;
+        if (q8_1) {
+            struct lm__block_q8_1 *y = (struct lm__block_q8_1 *)vy + i;
+            qs = y->qs;
+            y->d = f16_arm_model(d);
+        } else {
+            struct lm__block_q8_0 *y = (struct lm__block_q8_0 *)vy + i;
+            qs = y->qs;
+            y->d = f16_arm_model(d);
+        }
+        int sum = 0;
+        for (int j = 0; j < 32; j++) {
+            const long r = lrintf(x[j] * id);
+            qs[j] = (int8_t)r;
+            sum += (int)r;
+        }
+        if (q8_1) ((struct lm__block_q8_1 *)vy)[i].s = f16_arm_model(d * (float)sum);
+    }
+}
+
+/* Expected activation conversion of vts on kernel set lv. */
+static void expected_from_float(const char *lv, enum lm_type vt, const float *x, void *y, int64_t n)
+{
+    if (!strncmp(lv, "avx", 3) && vt == LM_TYPE_Q8_0) quantize_q8_0_x86_model(x, y, n);
+    else if (!strncmp(lv, "neon", 4) && (vt == LM_TYPE_Q8_0 || vt == LM_TYPE_Q8_1))
+        quantize_q8_arm_model(x, y, n, vt == LM_TYPE_Q8_1);
+    else lm__kern_ref.from_float[vt](x, y, n);
+}
+
 static void check_from_float(const struct lm__kern *k, const char *lv)
 {
-    const bool x86 = !strncmp(lv, "avx", 3);
     const enum lm_type vts[] = {LM_TYPE_F32, LM_TYPE_F16, LM_TYPE_BF16, LM_TYPE_Q8_0, LM_TYPE_Q8_1, LM_TYPE_Q8_K};
     enum { N = 1024 };
     static float x[N];
     for (int i = 0; i < N; i++) x[i] = frand() * 3.0f;
-    /* a block with amax 127 (d = 1): halves must round away from zero like roundf (x86 Q8_0:
-     * to even, as llama.cpp) */
+    /* a block with amax 127 (d = 1): halves must round away from zero like roundf (x86 Q8_0 and
+     * NEON Q8_0/Q8_1: to even, as llama.cpp's builds for those CPUs) */
     for (int i = 0; i < 32; i++) x[i] = (float)(i % 2 ? i : -i) + (i % 3 ? 0.5f : 0.0f);
     x[0] = 127.0f;
     for (int i = 64; i < 96; i++) x[i] = 0;           /* all-zero block */
     for (size_t v = 0; v < sizeof vts / sizeof vts[0]; v++) {
         size_t rs = lm_row_size(vts[v], N);
         uint8_t *a = malloc(rs), *b = malloc(rs);
-        if (x86 && vts[v] == LM_TYPE_Q8_0) quantize_q8_0_x86_model(x, a, N);
-        else lm__kern_ref.from_float[vts[v]](x, a, N);
+        expected_from_float(lv, vts[v], x, a, N);
         k->from_float[vts[v]](x, b, N);
         for (size_t i = 0; i < rs; i++)
             if (a[i] != b[i]) LM_FAIL_("%s from_float %s: byte %zu differs (%d vs %d)", lv, lm_type_traits(vts[v])->name, i, a[i], b[i]);
@@ -290,12 +338,94 @@ static void check_neon_convert_edges(const struct lm__kern *k, const char *lv)
         }
         const size_t rs = lm_row_size(qts[v], NK);
         uint8_t *a = malloc(rs), *b = malloc(rs);
-        lm__kern_ref.from_float[qts[v]](q, a, NK);
+        expected_from_float(lv, qts[v], q, a, NK);
         k->from_float[qts[v]](q, b, NK);
         for (size_t i = 0; i < rs; i++)
             if (a[i] != b[i]) LM_FAIL_("%s from_float %s edges: byte %zu differs (%d vs %d)", lv, lm_type_traits(qts[v])->name, i, a[i], b[i]);
         free(a);
         free(b);
+    }
+}
+
+/* llama.cpp's generic quantize_row_q8_K_ref, which its ARM build uses too (its nearest_int:
+ * add 1.5 * 2^23 and read the low mantissa bits, i.e. round half to even). */
+static int nearest_int_model(float f)
+{
+    const float v = f + 12582912.f;
+    int32_t i;
+    memcpy(&i, &v, 4);
+    return (i & 0x007fffff) - 0x00400000;
+}
+
+static void quantize_q8_K_model(const float *x, void *vy, int64_t n)
+{
+    struct lm__block_q8_K *y = vy;
+    for (int64_t i = 0; i < n / 256; i++, x += 256) {
+        float max = 0, amax = 0;
+        for (int j = 0; j < 256; j++)
+            if (fabsf(x[j]) > amax) { amax = fabsf(x[j]); max = x[j]; }
+        memset(&y[i], 0, sizeof y[i]);
+        if (!amax) continue;
+        const float iscale = -127.f / max;
+        for (int j = 0; j < 256; j++) {
+            const int q = nearest_int_model(iscale * x[j]);
+            y[i].qs[j] = (int8_t)(q < 127 ? q : 127);
+            y[i].bsums[j / 16] = (int16_t)(y[i].bsums[j / 16] + y[i].qs[j]);
+        }
+        y[i].d = 1 / iscale;
+    }
+}
+
+/* NEON Q8_0 / Q8_1 / Q8_K activations against the scalar models of llama.cpp's ARM build, byte
+ * for byte, on: blocks of exact halves after scaling (d = 1, 1/2, 2^-10, 4), all-zero blocks
+ * (both signs of zero), the largest magnitude positive, negative or both, an fp16-subnormal d,
+ * and NaN-free random blocks over many magnitudes. The tie blocks must also differ from the
+ * reference's half-away-from-zero form, so a kernel that kept that form fails here. */
+static void check_neon_q8_llama_arm(const struct lm__kern *k, const char *lv)
+{
+    enum { NB = 256, N = NB * 32 };
+    static float x[N];
+    for (int b = 0; b < NB; b++) {
+        float *v = x + 32 * b;
+        const int kind = b % 8;
+        if (kind < 4) {
+            /* halves: amax = 127 * s, every other value (m + 0.5) * s with m of both parities */
+            const float s = kind == 0 ? 1.0f : kind == 1 ? 0.5f : kind == 2 ? 1.0f / 1024 : 4.0f;
+            for (int j = 0; j < 32; j++) {
+                const int m = (int)((b * 37 + j * 11) % 253) - 126;  /* -126..126 */
+                v[j] = (float)m * s + (j % 2 ? 0.5f * s : 0.0f) * (m < 0 ? -1.0f : 1.0f);
+            }
+            v[(b / 8) % 32] = ((b / 8) % 3 == 1 ? -127.0f : 127.0f) * s;
+            if ((b / 8) % 3 == 2) v[(b / 8 + 5) % 32] = -127.0f * s;   /* both signs of the max */
+        } else if (kind == 4) {
+            for (int j = 0; j < 32; j++) v[j] = (j + b) % 2 ? -0.0f : 0.0f;
+            if (b % 16 == 12) v[b % 32] = -1e-3f * (float)(b % 7 + 1);     /* d subnormal in fp16 */
+        } else {
+            /* random, magnitudes 1e-6 .. 1e4, the largest magnitude positive or negative */
+            const float scale = powf(10.0f, (float)(b % 11) - 6.0f);
+            for (int j = 0; j < 32; j++) v[j] = frand() * scale;
+            v[(b * 7) % 32] = (kind == 5 ? -1.5f : 1.5f) * scale;
+        }
+    }
+    const enum lm_type ts[] = {LM_TYPE_Q8_0, LM_TYPE_Q8_1, LM_TYPE_Q8_K};
+    for (int t = 0; t < 3; t++) {
+        const size_t rs = lm_row_size(ts[t], N);
+        uint8_t *a = malloc(rs), *b = malloc(rs), *r = malloc(rs);
+        if (ts[t] == LM_TYPE_Q8_K) quantize_q8_K_model(x, a, N);
+        else quantize_q8_arm_model(x, a, N, ts[t] == LM_TYPE_Q8_1);
+        k->from_float[ts[t]](x, b, N);
+        lm__kern_ref.from_float[ts[t]](x, r, N);
+        size_t bad = 0;
+        for (size_t i = 0; i < rs; i++)
+            if (a[i] != b[i] && bad++ < 5)
+                LM_FAIL_("%s from_float %s vs llama.cpp ARM model: byte %zu differs (%d vs %d)", lv,
+                         lm_type_traits(ts[t])->name, i, b[i], a[i]);
+        /* Q8_0/Q8_1 ties: the ARM form is not the reference's; Q8_K: it is */
+        if (ts[t] == LM_TYPE_Q8_K) ASSERT(memcmp(a, r, rs) == 0);
+        else ASSERT(memcmp(a, r, rs) != 0);
+        free(a);
+        free(b);
+        free(r);
     }
 }
 
@@ -321,6 +451,7 @@ int main(void)
         if (strncmp(level_names[lv], "neon", 4) == 0) {
             check_neon_gemm_shapes(&k, level_names[lv]);
             check_neon_convert_edges(&k, level_names[lv]);
+            check_neon_q8_llama_arm(&k, level_names[lv]);
         }
         tested++;
     }
