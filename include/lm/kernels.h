@@ -12,7 +12,22 @@
  *   x86 AVX-512 VNNI: the AVX2 set, Q4_0/Q8_0 tiles with VPDPBUSD.
  *   ARM NEON (+SDOT): F32, F16, BF16, Q4_0, Q4_1, Q8_0, Q4_K, Q5_K, Q6_K; Q8_0/Q8_1/Q8_K/F16/BF16
  *   activation conversion.
- * Activation conversion is bit-identical to the reference on every path.
+ * Activation conversion (f32 to the vec_dot_type) is byte-exact with what llama.cpp's CPU build
+ * for the same kind of CPU makes (one exception: x86 Q8_1), so the paths differ from each other
+ * on rounding ties:
+ *   scalar reference: ggml's generic C quantisers (Q8_0/Q8_1: d = amax/127, id = 1/d, roundf,
+ *     i.e. halves away from zero; Q8_K: -127/max, nearest_int, halves to even), which is what
+ *     llama.cpp runs without SIMD.
+ *   x86: Q8_0 as llama.cpp's x86 build (id = 127/amax, halves to even); Q8_1 is not vectorised
+ *     and runs the reference (llama.cpp's x86 build rounds it as its Q8_0); Q8_K and F16 are
+ *     the reference's (llama.cpp's x86 build uses the generic Q8_K too).
+ *   NEON: Q8_0/Q8_1 as llama.cpp's ARM build (id = 1/(amax/127) as the reference, but FCVTNS:
+ *     halves to even; a NaN in a block makes its d NaN and its values 0); Q8_K, F16, BF16 are
+ *     the reference's (llama.cpp's ARM build uses the generic Q8_K too).
+ * So the same f32 row can quantise to different Q8_0 bytes on x86, NEON and the reference. The
+ * kernel tests check each SIMD conversion byte for byte against the reference or a scalar model
+ * of llama.cpp's form, and check SIMD products against the reference's on the same quantised
+ * activations (made by the reference's quantiser), within float summation error.
  */
 #ifndef LM_KERNELS_H
 #define LM_KERNELS_H
