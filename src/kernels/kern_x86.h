@@ -749,72 +749,7 @@ static void x86_quantize_q8_K(const float *x, void *vy, int64_t n)
 }
 
 /* ---- float weights: F32 x F32, F16 x F16, BF16 x BF16 (as the vec_dot_types say) ---- */
-
-LM_AI __m256 load8_f32(const void *p, int64_t i) { return _mm256_loadu_ps((const float *)p + i); }
-LM_AI __m256 load8_f16(const void *p, int64_t i)
-{
-    return _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)((const uint16_t *)p + i)));
-}
-LM_AI __m256 load8_bf16(const void *p, int64_t i)
-{
-    const __m128i h = _mm_loadu_si128((const __m128i *)((const uint16_t *)p + i));
-    return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(h), 16));
-}
-
-/* R (1..4) rows x T (1..2) tokens of float-like rows; tails of n % 8 in scalar. */
-#define LM_X86_FLOAT_GEMM(NAME, LOAD, ESIZE, TOF)                                                     \
-    LM_AI void NAME##_tile(int R, int T, int64_t n, const char *const *w, const char *const *x,      \
-                           float *y, int64_t ldy)                                                    \
-    {                                                                                                \
-        __m256 acc[4][2];                                                                            \
-        for (int r = 0; r < R; r++)                                                                  \
-            for (int t = 0; t < T; t++) acc[r][t] = _mm256_setzero_ps();                             \
-        int64_t i = 0;                                                                               \
-        for (; i + 8 <= n; i += 8) {                                                                 \
-            __m256 xv[2];                                                                            \
-            for (int t = 0; t < T; t++) xv[t] = LOAD(x[t], i);                                       \
-            for (int r = 0; r < R; r++) {                                                            \
-                const __m256 wv = LOAD(w[r], i);                                                     \
-                for (int t = 0; t < T; t++) acc[r][t] = _mm256_fmadd_ps(wv, xv[t], acc[r][t]);       \
-            }                                                                                        \
-        }                                                                                            \
-        for (int t = 0; t < T; t++)                                                                  \
-            for (int r = 0; r < R; r++) {                                                            \
-                float s = hsum_ps(acc[r][t]);                                                        \
-                for (int64_t k = i; k < n; k++)                                                      \
-                    s += TOF(w[r], k) * TOF(x[t], k);                                                \
-                y[t * ldy + r] = s;                                                                  \
-            }                                                                                        \
-    }                                                                                                \
-    static void NAME(int64_t n, const void *w, size_t ws, int64_t nr, const void *x, size_t xs,     \
-                     int64_t nt, float *y, int64_t ldy)                                              \
-    {                                                                                                \
-        for (int64_t r0 = 0; r0 < nr; r0 += 4) {                                                     \
-            const int R = nr - r0 >= 4 ? 4 : (int)(nr - r0);                                         \
-            const char *wp[4];                                                                       \
-            for (int r = 0; r < R; r++) wp[r] = (const char *)w + (size_t)(r0 + r) * ws;             \
-            int64_t t0 = 0;                                                                          \
-            for (; t0 + 2 <= nt; t0 += 2) {                                                          \
-                const char *xp[2] = {(const char *)x + (size_t)t0 * xs, (const char *)x + (size_t)(t0 + 1) * xs}; \
-                if (R == 4) NAME##_tile(4, 2, n, wp, xp, y + t0 * ldy + r0, ldy);                    \
-                else for (int r = 0; r < R; r++) NAME##_tile(1, 2, n, wp + r, xp, y + t0 * ldy + r0 + r, ldy); \
-            }                                                                                        \
-            if (t0 < nt) {                                                                           \
-                const char *xp[1] = {(const char *)x + (size_t)t0 * xs};                             \
-                if (R == 4) NAME##_tile(4, 1, n, wp, xp, y + t0 * ldy + r0, ldy);                    \
-                else for (int r = 0; r < R; r++) NAME##_tile(1, 1, n, wp + r, xp, y + t0 * ldy + r0 + r, ldy); \
-            }                                                                                        \
-        }                                                                                            \
-        (void)ESIZE;                                                                                 \
-    }
-
-LM_AI float tof_f32(const void *p, int64_t k) { return ((const float *)p)[k]; }
-LM_AI float tof_f16(const void *p, int64_t k) { return f16_to_f32(((const uint16_t *)p)[k]); }
-LM_AI float tof_bf16(const void *p, int64_t k) { return lm_bf16_to_f32(((const uint16_t *)p)[k]); }
-
-LM_X86_FLOAT_GEMM(x86_gemm_f32, load8_f32, 4, tof_f32)
-LM_X86_FLOAT_GEMM(x86_gemm_f16, load8_f16, 2, tof_f16)
-LM_X86_FLOAT_GEMM(x86_gemm_bf16, load8_bf16, 2, tof_bf16)
+#include "kernels/kern_x86_f.h"
 
 /* f32 to f16 activations (F16C rounds to nearest even, like lm_f32_to_f16). */
 static void x86_from_f16(const float *x, void *vy, int64_t n)

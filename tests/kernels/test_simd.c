@@ -155,6 +155,67 @@ static void check_gemm(const struct lm__kern *k, const char *lv, enum lm_type t)
     }
 }
 
+/* Float weights (F32, F16, BF16) through every tile path: row lengths that are not multiples of 8
+ * or of the column chunk, row counts that leave partial 16-row panels and cross 64-row blocks,
+ * token counts below and above the few-token path, 6-token micro-tiles and 64-token blocks; row
+ * strides wider than the rows; nothing written outside the tile. */
+static void check_float_gemm(const struct lm__kern *k, const char *lv)
+{
+    const enum lm_type types[] = {LM_TYPE_F32, LM_TYPE_F16, LM_TYPE_BF16};
+    const int64_t cols[] = {5, 100, 257, 1000};
+    const int64_t rows[] = {1, 7, 16, 17, 50, 130};
+    const int64_t toks[] = {1, 2, 3, 4, 5, 6, 7, 17, 64, 70};
+    const int64_t NR = 130, NT = 70;
+    for (size_t ti = 0; ti < sizeof types / sizeof types[0]; ti++) {
+        const enum lm_type t = types[ti];
+        const struct lm_type_traits *tr = lm_type_traits(t);
+        const enum lm_type vt = tr->vec_dot_type;
+        for (size_t ci = 0; ci < sizeof cols / sizeof cols[0]; ci++) {
+            const int64_t n = cols[ci];
+            const size_t ws = lm_row_size(t, n) + 24, xs = lm_row_size(vt, n) + 40;   /* gaps between rows */
+            float *wf = malloc(sizeof(float) * n), *xf = malloc(sizeof(float) * n);
+            uint8_t *w = calloc(NR, ws), *x = calloc(NT, xs);
+            float *wd = malloc(sizeof(float) * n * NR), *xd = malloc(sizeof(float) * n * NT);
+            for (int64_t r = 0; r < NR; r++) {
+                for (int64_t i = 0; i < n; i++) wf[i] = frand() * 0.1f + (i % 5 == 0 ? 0.03f : 0.0f);
+                lm_quantize_row(t, wf, w + r * ws, n);
+                lm_dequantize_row(t, w + r * ws, wd + r * n, n);
+            }
+            for (int64_t r = 0; r < NT; r++) {
+                for (int64_t i = 0; i < n; i++) xf[i] = frand() * 2.0f;
+                lm__kern_ref.from_float[vt](xf, x + r * xs, n);
+                lm_dequantize_row(vt, x + r * xs, xd + r * n, n);
+            }
+            const int64_t ldy = NR + 3;
+            float *ya = malloc(sizeof(float) * ldy * NT), *yb = malloc(sizeof(float) * ldy * NT);
+            for (size_t ri = 0; ri < sizeof rows / sizeof rows[0]; ri++)
+                for (size_t tj = 0; tj < sizeof toks / sizeof toks[0]; tj++) {
+                    const int64_t R = rows[ri], T = toks[tj];
+                    if (n == 1000 && R * T > 50 * 17) continue;     /* keep the scalar reference quick */
+                    for (int64_t i = 0; i < ldy * NT; i++) ya[i] = yb[i] = -777.0f;
+                    lm__kern_ref.gemm[t](n, w, ws, R, x, xs, T, ya, ldy);
+                    k->gemm[t](n, w, ws, R, x, xs, T, yb, ldy);
+                    for (int64_t tt = 0; tt < NT; tt++)
+                        for (int64_t r = 0; r < ldy; r++) {
+                            const float a = ya[tt * ldy + r], b = yb[tt * ldy + r];
+                            if (r >= R || tt >= T) {
+                                if (b != -777.0f)
+                                    LM_FAIL_("%s %s n=%d R=%d T=%d: wrote outside the tile at r=%d t=%d", lv,
+                                             tr->name, (int)n, (int)R, (int)T, (int)r, (int)tt);
+                                continue;
+                            }
+                            double mag = 0;
+                            for (int64_t c = 0; c < n; c++) mag += fabs((double)wd[r * n + c] * xd[tt * n + c]);
+                            if (!(fabs((double)a - b) <= 2e-5 * mag + 1e-6))
+                                LM_FAIL_("%s %s n=%d R=%d T=%d r=%d t=%d: %.8g vs ref %.8g (mag %.3g)", lv,
+                                         tr->name, (int)n, (int)R, (int)T, (int)r, (int)tt, b, a, mag);
+                        }
+                }
+            free(wf); free(xf); free(w); free(x); free(wd); free(xd); free(ya); free(yb);
+        }
+    }
+}
+
 /* Interleaved Q4_0 against the reference Q4_0 product on the original rows. */
 static void check_q4_0_r8(const struct lm__kern *k, const char *lv)
 {
@@ -446,6 +507,7 @@ int main(void)
         ASSERT_STR_EQ(k.name, level_names[lv]);
         check_from_float(&k, level_names[lv]);
         for (size_t i = 0; i < sizeof types / sizeof types[0]; i++) check_gemm(&k, level_names[lv], types[i]);
+        check_float_gemm(&k, level_names[lv]);
         check_q4_0_r8(&k, level_names[lv]);
         check_f32_helpers(&k, level_names[lv]);
         if (strncmp(level_names[lv], "neon", 4) == 0) {
