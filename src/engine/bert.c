@@ -243,10 +243,14 @@ fail:
 
 /* ---- forward ------------------------------------------------------------------------------ */
 
+/* Queries per attention block: the scores of a block are ATT_QB x len. */
+#define ATT_QB 64
+
 struct lm__bert_ws {
     int max_tokens, max_len, n_threads;
     float *x, *q, *k, *v, *att, *cur, *h;   /* activations, max_tokens rows */
-    float *scores;                           /* n_threads x max_len */
+    float *scores;                           /* n_threads x att_per_thread: attention scratch */
+    size_t att_per_thread;                   /* floats: keys, values^T, queries, scores, outputs */
     int32_t *pos;                            /* max_tokens */
 };
 
@@ -270,7 +274,11 @@ struct lm__bert_ws *lm__bert_ws_new(const struct lm__bert *b, int max_tokens, in
     size_t T = (size_t)max_tokens, E = (size_t)b->n_embd, F = (size_t)b->n_ff;
     /* one block: six T x E activations and the T x F FFN hidden */
     ws->x = malloc((6 * T * E + T * F) * sizeof(float));
-    ws->scores = malloc((size_t)n_threads * (size_t)max_len * sizeof(float));
+    /* per thread: one head's keys (max_len x D) and transposed values (D x max_len), a block
+     * of queries and of outputs (ATT_QB x D each) and its scores (ATT_QB x max_len) */
+    size_t L = (size_t)max_len, D = E / (size_t)b->n_head;
+    ws->att_per_thread = 2 * L * D + 2 * (size_t)ATT_QB * D + (size_t)ATT_QB * L;
+    ws->scores = malloc((size_t)n_threads * ws->att_per_thread * sizeof(float));
     ws->pos = malloc(T * sizeof(int32_t));
     if (!ws->x || !ws->scores || !ws->pos) {
         lm__bert_ws_free(ws);
@@ -356,15 +364,17 @@ static void step_gelu(void *arg, int ith, int nth)
     int64_t F = s->b->n_ff;
     int t0, t1;
     split(s->n_tok, ith, nth, &t0, &t1);
+    pthread_once(&gelu_once, gelu_init);
     for (int t = t0; t < t1; t++) {
         float *row = s->ws->h + (int64_t)t * F;
-        for (int64_t i = 0; i < F; i++) row[i] += s->bias[i];
-        lm__gelu_f32(row, F);
+        for (int64_t i = 0; i < F; i++) row[i] = gelu_one(row[i] + s->bias[i]);
     }
 }
 
-/* Self-attention of every (sequence, head) pair, one pair per work item: scores, softmax
- * (max-subtracted, as ggml_soft_max), weighted sum of values into att. */
+/* Self-attention of every (sequence, head) pair, one pair per work item, as two small matrix
+ * products on the SIMD kernels: the head's keys are gathered into rows and its values transposed
+ * into rows, then per block of queries S = Q K^T, softmax of each row of S (scaled,
+ * max-subtracted, as ggml_soft_max_ext), O = P V, and O goes back into att. */
 static void step_attention(void *arg, int ith, int nth)
 {
     struct step *s = arg;
@@ -372,27 +382,42 @@ static void step_attention(void *arg, int ith, int nth)
     struct lm__bert_ws *ws = s->ws;
     const int E = b->n_embd, H = b->n_head, D = E / H;
     const float scale = 1.0f / sqrtf((float)D);
-    float *sc = ws->scores + (size_t)ith * (size_t)ws->max_len;
+    float *kh = ws->scores + (size_t)ith * ws->att_per_thread;     /* len x D */
+    float *vt = kh + (size_t)ws->max_len * D;                       /* D x len */
+    float *qb = vt + (size_t)ws->max_len * D;                       /* ATT_QB x D */
+    float *ob = qb + (size_t)ATT_QB * D;                            /* ATT_QB x D */
+    float *sc = ob + (size_t)ATT_QB * D;                            /* ATT_QB x len */
     for (int item = ith; item < s->n_seq * H; item += nth) {
         int sq = item / H, hd = item % H;
         int t0 = s->start[sq], len = s->start[sq + 1] - t0;
-        for (int i = 0; i < len; i++) {
-            const float *qi = ws->q + (int64_t)(t0 + i) * E + hd * D;
-            float mx = -INFINITY;
-            for (int j = 0; j < len; j++) {
-                sc[j] = lm_dot_f32(qi, ws->k + (int64_t)(t0 + j) * E + hd * D, D) * scale;
-                if (sc[j] > mx) mx = sc[j];
+        for (int j = 0; j < len; j++) {
+            const float *kj = ws->k + (int64_t)(t0 + j) * E + hd * D;
+            const float *vj = ws->v + (int64_t)(t0 + j) * E + hd * D;
+            memcpy(kh + (size_t)j * D, kj, (size_t)D * sizeof(float));
+            for (int d = 0; d < D; d++) vt[(size_t)d * len + j] = vj[d];
+        }
+        for (int i0 = 0; i0 < len; i0 += ATT_QB) {
+            const int qn = len - i0 < ATT_QB ? len - i0 : ATT_QB;
+            for (int i = 0; i < qn; i++)
+                memcpy(qb + (size_t)i * D, ws->q + (int64_t)(t0 + i0 + i) * E + hd * D, (size_t)D * sizeof(float));
+            lm_matmul(NULL, LM_TYPE_F32, kh, len, D, qb, qn, sc);
+            for (int i = 0; i < qn; i++) {
+                float *row = sc + (size_t)i * len, mx = -INFINITY;
+                for (int j = 0; j < len; j++) {
+                    row[j] *= scale;
+                    if (row[j] > mx) mx = row[j];
+                }
+                double sum = 0.0;
+                for (int j = 0; j < len; j++) {
+                    row[j] = expf(row[j] - mx);
+                    sum += row[j];
+                }
+                const float inv = (float)(1.0 / sum);
+                for (int j = 0; j < len; j++) row[j] *= inv;
             }
-            double sum = 0.0;
-            for (int j = 0; j < len; j++) {
-                sc[j] = expf(sc[j] - mx);
-                sum += sc[j];
-            }
-            float inv = (float)(1.0 / sum);
-            float *o = ws->att + (int64_t)(t0 + i) * E + hd * D;
-            memset(o, 0, (size_t)D * sizeof(float));
-            for (int j = 0; j < len; j++)
-                lm_axpy_f32(o, sc[j] * inv, ws->v + (int64_t)(t0 + j) * E + hd * D, D);
+            lm_matmul(NULL, LM_TYPE_F32, vt, D, len, sc, qn, ob);
+            for (int i = 0; i < qn; i++)
+                memcpy(ws->att + (int64_t)(t0 + i0 + i) * E + hd * D, ob + (size_t)i * D, (size_t)D * sizeof(float));
         }
     }
 }
