@@ -302,20 +302,31 @@ static void add_bias(float *y, const float *b, int64_t n_tok, int64_t n)
     }
 }
 
-/* One row of ggml_norm (mean and variance in double, as ggml does) then weight and bias. */
+/* One row of ggml_norm (mean and variance summed in double, as ggml does) then weight and bias.
+ * The double sums run in four interleaved lanes so the adds do not wait on each other; the
+ * order differs from ggml's only far below float precision. */
 static void layer_norm_row(float *x, const float *w, const float *b, int64_t n, float eps)
 {
-    double sum = 0.0;
-    for (int64_t i = 0; i < n; i++) sum += x[i];
-    float mean = (float)(sum / (double)n);
-    double sum2 = 0.0;
-    for (int64_t i = 0; i < n; i++) {
+    double s[4] = {0, 0, 0, 0};
+    int64_t i = 0;
+    for (; i + 4 <= n; i += 4)
+        for (int l = 0; l < 4; l++) s[l] += x[i + l];
+    for (; i < n; i++) s[0] += x[i];
+    float mean = (float)((s[0] + s[1] + s[2] + s[3]) / (double)n);
+    double q[4] = {0, 0, 0, 0};
+    for (i = 0; i + 4 <= n; i += 4)
+        for (int l = 0; l < 4; l++) {
+            float d = x[i + l] - mean;
+            x[i + l] = d;
+            q[l] += (double)(d * d);
+        }
+    for (; i < n; i++) {
         float d = x[i] - mean;
         x[i] = d;
-        sum2 += (double)(d * d);
+        q[0] += (double)(d * d);
     }
-    float scale = 1.0f / sqrtf((float)(sum2 / (double)n) + eps);
-    for (int64_t i = 0; i < n; i++) x[i] = x[i] * scale * w[i] + b[i];
+    float scale = 1.0f / sqrtf((float)((q[0] + q[1] + q[2] + q[3]) / (double)n) + eps);
+    for (i = 0; i < n; i++) x[i] = x[i] * scale * w[i] + b[i];
 }
 
 /* Work shared with the pool's threads for one step of the forward pass. */
