@@ -155,10 +155,11 @@ static void check_gemm(const struct lm__kern *k, const char *lv, enum lm_type t)
     }
 }
 
-/* Float weights (F32, F16, BF16) through every tile path: row lengths that are not multiples of 8
- * or of the column chunk, row counts that leave partial 16-row panels and cross 64-row blocks,
- * token counts below and above the few-token path, 6-token micro-tiles and 64-token blocks; row
- * strides wider than the rows; nothing written outside the tile. */
+/* Float weights (F32, F16, BF16) through every tile path: row lengths that are not multiples of 8,
+ * row counts that leave partial 4-row tiles and cross 64-row blocks, token counts below and above
+ * the few-token path and its 3-token groups; row strides wider than the rows; nothing written
+ * outside the tile. A token's result must not depend on the batch it comes in (bit for bit):
+ * the models' batch-invariance tests rely on it. */
 static void check_float_gemm(const struct lm__kern *k, const char *lv)
 {
     const enum lm_type types[] = {LM_TYPE_F32, LM_TYPE_F16, LM_TYPE_BF16};
@@ -210,6 +211,15 @@ static void check_float_gemm(const struct lm__kern *k, const char *lv)
                                 LM_FAIL_("%s %s n=%d R=%d T=%d r=%d t=%d: %.8g vs ref %.8g (mag %.3g)", lv,
                                          tr->name, (int)n, (int)R, (int)T, (int)r, (int)tt, b, a, mag);
                         }
+                    /* each token alone gives the same bits as in the batch */
+                    for (int64_t tt = 0; tt < T; tt++) {
+                        float one[NR];
+                        k->gemm[t](n, w, ws, R, x + tt * xs, xs, 1, one, R);
+                        for (int64_t r = 0; r < R; r++)
+                            if (one[r] != yb[tt * ldy + r])
+                                LM_FAIL_("%s %s n=%d R=%d T=%d r=%d t=%d: %.9g in the batch, %.9g alone", lv,
+                                         tr->name, (int)n, (int)R, (int)T, (int)r, (int)tt, yb[tt * ldy + r], one[r]);
+                    }
                 }
             free(wf); free(xf); free(w); free(x); free(wd); free(xd); free(ya); free(yb);
         }
