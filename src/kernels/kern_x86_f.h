@@ -11,9 +11,10 @@
  * products at a time, converted as they are loaded; memory bandwidth is the limit.
  *
  * Four tokens or more (prompts, embedding batches): compute is the limit. For a block of up to 64
- * rows, the rows are converted to f32 once into a per-thread buffer (F32 rows are read in place);
- * then for every group of 3 tokens (converted once, so they stay in L1) the block is swept in
- * 4-row tiles: 12 accumulators in registers, 7 loads per 12 FMAs, no conversion in the loop. */
+ * rows and a chunk of up to 512 columns, the rows are converted to f32 once into a per-thread
+ * buffer (128 KiB, L2; F32 rows are read in place); then for every group of 3 tokens (converted
+ * once, so they stay in L1) the block is swept in 4-row tiles: 12 accumulators in registers,
+ * 7 loads per 12 FMAs, no conversion in the loop. */
 #ifndef LM_KERN_X86_F_H
 #define LM_KERN_X86_F_H
 
@@ -89,7 +90,9 @@ LM_AI float tof_bf16(const void *p, int64_t k) { return lm_bf16_to_f32(((const u
 /* ---- many tokens: f32 copies and 4-row x 3-token register tiles ---- */
 
 enum {
-    FRB = 64,       /* rows per block (converted once per block) */
+    FKC = 512,      /* columns per chunk: a block's f32 rows are 128 KiB (L2) */
+    FRB = 64,       /* rows per block */
+    FTB = 64,       /* tokens per block */
     FNR = 3,        /* tokens per group: 12 accumulators + 3 activations + 1 weight = 16 */
 };
 
@@ -136,7 +139,7 @@ static float *f_scratch(size_t n)
     return b->p;
 }
 
-/* acc[r][t] = lanes of dot(w[r], x[t]) over columns [0, n8), for r < R, t < T (f32 rows). */
+/* acc[r][t] += lanes of dot(w[r], x[t]) over columns [0, n8), for r < R, t < T (f32 rows). */
 LM_AI void f_dot_tile(int R, int T, int64_t n8, const float *const *w, const float *const *x, __m256 acc[4][FNR])
 {
     /* local accumulators and row pointers: written back once, so they can live in registers */
@@ -149,7 +152,7 @@ LM_AI void f_dot_tile(int R, int T, int64_t n8, const float *const *w, const flo
 #pragma GCC unroll 4
     for (int r = 0; r < R; r++)
 #pragma GCC unroll 4
-        for (int t = 0; t < T; t++) a[r][t] = _mm256_setzero_ps();
+        for (int t = 0; t < T; t++) a[r][t] = acc[r][t];
     for (int64_t i = 0; i < n8; i += 8) {
         __m256 xv[FNR];
 #pragma GCC unroll 4
@@ -181,9 +184,11 @@ static void f_dot_tile_n(int R, int T, int64_t n8, const float *const *w, const 
     }
 }
 
-/* The product for one element type: LOAD converts 8 elements to f32, TOF one; F32X is true when
- * rows are f32 already (read in place, no copies). */
-#define LM_X86_FLOAT_GEMM(NAME, LOAD, TOF, F32X)                                                     \
+/* The product for one element type: LOAD converts 8 elements to f32, TOF one, ESIZE is the
+ * element size in bytes; F32X is true when rows are f32 already (read in place, no copies).
+ * Blocks of FTB tokens x FRB rows go through the columns in chunks of FKC; between chunks each
+ * dot product's 8 lanes wait in st (exact, so the sum is the same as in one pass). */
+#define LM_X86_FLOAT_GEMM(NAME, LOAD, TOF, ESIZE, F32X)                                              \
     LM_X86_FLOAT_FINISH(NAME, TOF)                                                                   \
     LM_X86_FLOAT_DOTS(NAME, LOAD)                                                                    \
     /* dst[i] = src element i, i < n8 */                                                             \
@@ -195,52 +200,67 @@ static void f_dot_tile_n(int R, int T, int64_t n8, const float *const *w, const 
                      int64_t nt, float *y, int64_t ldy)                                              \
     {                                                                                                \
         const int64_t n8 = n / 8 * 8;                                                                \
-        float *wb = NULL, *xb = NULL;                                                                \
-        if (nt >= 4 && !F32X) {                                                                      \
-            wb = f_scratch((size_t)(FRB + FNR) * (size_t)n8);                                        \
-            xb = wb ? wb + (size_t)FRB * (size_t)n8 : NULL;                                          \
-        }                                                                                            \
-        if (nt < 4 || (!F32X && !wb)) {                                                              \
+        /* lane sums FTB x FRB x 8, then the f32 rows of a block and of a token group */             \
+        float *st = nt >= 4 && n8 > 0 ? f_scratch((size_t)FTB * FRB * 8 + (size_t)(FRB + FNR) * FKC) : NULL; \
+        if (!st) {                                                                                   \
             NAME##_dots(n, w, ws, nr, x, xs, nt, y, ldy);                                            \
             return;                                                                                  \
         }                                                                                            \
-        for (int64_t r0 = 0; r0 < nr; r0 += FRB) {                                                   \
-            const int64_t rb = nr - r0 < FRB ? nr - r0 : FRB;                                        \
-            const char *wrow = (const char *)w + (size_t)r0 * ws;                                    \
-            if (!F32X)                                                                               \
-                for (int64_t r = 0; r < rb; r++) NAME##_to_f32(wb + r * n8, wrow + (size_t)r * ws, n8); \
-            for (int64_t t0 = 0; t0 < nt; t0 += FNR) {                                               \
-                const int T = nt - t0 < FNR ? (int)(nt - t0) : FNR;                                  \
-                const char *xrow = (const char *)x + (size_t)t0 * xs;                                \
-                const float *xp[FNR];                                                                \
-                for (int t = 0; t < T; t++) {                                                        \
-                    if (F32X) {                                                                      \
-                        xp[t] = (const float *)(xrow + (size_t)t * xs);                              \
-                    } else {                                                                         \
-                        NAME##_to_f32(xb + t * n8, xrow + (size_t)t * xs, n8);                       \
-                        xp[t] = xb + t * n8;                                                         \
+        float *wb = st + (size_t)FTB * FRB * 8, *xb = wb + (size_t)FRB * FKC;                        \
+        for (int64_t t0 = 0; t0 < nt; t0 += FTB) {                                                   \
+            const int64_t tb = nt - t0 < FTB ? nt - t0 : FTB;                                        \
+            for (int64_t r0 = 0; r0 < nr; r0 += FRB) {                                               \
+                const int64_t rb = nr - r0 < FRB ? nr - r0 : FRB;                                    \
+                const char *wrow = (const char *)w + (size_t)r0 * ws;                                \
+                for (int64_t k0 = 0; k0 < n8; k0 += FKC) {                                           \
+                    const int64_t kc = n8 - k0 < FKC ? n8 - k0 : FKC;                                \
+                    const int first = k0 == 0, last = k0 + kc == n8;                                 \
+                    if (!F32X)                                                                       \
+                        for (int64_t r = 0; r < rb; r++)                                             \
+                            NAME##_to_f32(wb + r * FKC, wrow + (size_t)r * ws + (size_t)k0 * ESIZE, kc); \
+                    for (int64_t tg = 0; tg < tb; tg += FNR) {                                       \
+                        const int T = tb - tg < FNR ? (int)(tb - tg) : FNR;                          \
+                        const char *xrow = (const char *)x + (size_t)(t0 + tg) * xs;                 \
+                        const float *xp[FNR];                                                        \
+                        for (int t = 0; t < T; t++) {                                                \
+                            if (F32X) {                                                              \
+                                xp[t] = (const float *)(xrow + (size_t)t * xs) + k0;                 \
+                            } else {                                                                 \
+                                NAME##_to_f32(xb + t * FKC, xrow + (size_t)t * xs + (size_t)k0 * ESIZE, kc); \
+                                xp[t] = xb + t * FKC;                                                \
+                            }                                                                        \
+                        }                                                                            \
+                        for (int64_t r = 0; r < rb; r += 4) {                                        \
+                            const int R = rb - r >= 4 ? 4 : 1;                                       \
+                            const float *wp[4];                                                      \
+                            for (int i = 0; i < R; i++)                                              \
+                                wp[i] = F32X ? (const float *)(wrow + (size_t)(r + i) * ws) + k0     \
+                                             : wb + (r + i) * FKC;                                   \
+                            __m256 acc[4][FNR];                                                      \
+                            for (int t = 0; t < T; t++)                                              \
+                                for (int i = 0; i < R; i++)                                          \
+                                    acc[i][t] = first ? _mm256_setzero_ps()                          \
+                                                      : _mm256_load_ps(st + ((tg + t) * FRB + r + i) * 8); \
+                            f_dot_tile_n(R, T, kc, wp, xp, acc);                                     \
+                            for (int t = 0; t < T; t++)                                              \
+                                for (int i = 0; i < R; i++) {                                        \
+                                    if (last)                                                        \
+                                        y[(t0 + tg + t) * ldy + r0 + r + i] =                        \
+                                            NAME##_finish(acc[i][t], wrow + (size_t)(r + i) * ws,    \
+                                                          xrow + (size_t)t * xs, n8, n);             \
+                                    else                                                             \
+                                        _mm256_store_ps(st + ((tg + t) * FRB + r + i) * 8, acc[i][t]); \
+                                }                                                                    \
+                            if (R == 1) r -= 3;     /* advanced by one row only */                   \
+                        }                                                                            \
                     }                                                                                \
-                }                                                                                    \
-                for (int64_t r = 0; r < rb; r += 4) {                                                \
-                    const int R = rb - r >= 4 ? 4 : 1;                                               \
-                    const float *wp[4];                                                              \
-                    for (int i = 0; i < R; i++)                                                      \
-                        wp[i] = F32X ? (const float *)(wrow + (size_t)(r + i) * ws) : wb + (r + i) * n8; \
-                    __m256 acc[4][FNR];                                                              \
-                    f_dot_tile_n(R, T, n8, wp, xp, acc);                                             \
-                    for (int t = 0; t < T; t++)                                                      \
-                        for (int i = 0; i < R; i++)                                                  \
-                            y[(t0 + t) * ldy + r0 + r + i] =                                         \
-                                NAME##_finish(acc[i][t], wrow + (size_t)(r + i) * ws,                \
-                                              xrow + (size_t)t * xs, n8, n);                         \
-                    if (R == 1) r -= 3;     /* advanced by one row only */                           \
                 }                                                                                    \
             }                                                                                        \
         }                                                                                            \
     }
 
-LM_X86_FLOAT_GEMM(x86_gemm_f32, load8_f32, tof_f32, 1)
-LM_X86_FLOAT_GEMM(x86_gemm_f16, load8_f16, tof_f16, 0)
-LM_X86_FLOAT_GEMM(x86_gemm_bf16, load8_bf16, tof_bf16, 0)
+LM_X86_FLOAT_GEMM(x86_gemm_f32, load8_f32, tof_f32, 4, 1)
+LM_X86_FLOAT_GEMM(x86_gemm_f16, load8_f16, tof_f16, 2, 0)
+LM_X86_FLOAT_GEMM(x86_gemm_bf16, load8_bf16, tof_bf16, 2, 0)
 
 #endif
