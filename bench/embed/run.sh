@@ -74,9 +74,10 @@ $tokens tokens in all with [CLS]/[SEP] (~$((tokens / 64)) each).
 | llama.cpp (node-llama-cpp 3.21.1, one text at a time) | $(printf '%.1f' "$best_peer") | $(printf '%.0f' "$peer_tps") | $(printf '%.1f' "$best_peer_cpu") |
 
 On an idle machine wall throughput approaches the CPU figure times the threads used; under load
-the CPU column is the fairer comparison. Profile of ours (perf, 2026-11-26): ~80% of the time in
-the F16 matrix-matrix kernel, ~5% attention, ~2% GELU: batching all tokens of all texts into each
-product is what makes the difference.
+the CPU column is the fairer comparison. Profile of ours (perf, 2026-11-26, AVX2): ~75% of the
+time in the F16 matrix kernels (about a third of it converting f16 rows to f32 and summing lanes,
+the rest 4-row x 3-token FMA tiles), ~4% GELU, ~4% attention (as small f32 products), ~2% layer
+norm: batching all tokens of all texts into each product is what makes the difference.
 
 Worst cosine between our vectors and llama.cpp's over the 64 texts: $cosine.
 <!-- embed:end -->
