@@ -38,13 +38,30 @@ LM_AI float tof_bf16(const void *p, int64_t k) { return lm_bf16_to_f32(((const u
 
 /* ---- the sum of one dot product, shared by every path ---- */
 #define LM_X86_FLOAT_FINISH(NAME, TOF)                                                               \
-    /* lanes of acc (columns below i), then columns i..n-1 of w and x in order */                    \
-    LM_AI float NAME##_finish(__m256 acc, const void *w, const void *x, int64_t i, int64_t n)       \
+    /* s (the lanes' sum, columns below i), then columns i..n-1 of w and x in order */               \
+    LM_AI float NAME##_tail(float s, const void *w, const void *x, int64_t i, int64_t n)            \
     {                                                                                                \
-        float s = hsum_ps(acc);                                                                      \
         for (int64_t k = i; k < n; k++) s += TOF(w, k) * TOF(x, k);                                  \
         return s;                                                                                    \
+    }                                                                                                \
+    LM_AI float NAME##_finish(__m256 acc, const void *w, const void *x, int64_t i, int64_t n)       \
+    {                                                                                                \
+        return NAME##_tail(hsum_ps(acc), w, x, i, n);                                                \
     }
+
+/* hsum_ps of four vectors at once, with the same additions in the same order: out = {a, c, b, d}. */
+LM_AI __m128 hsum4_ps(__m256 a, __m256 b, __m256 c, __m256 d)
+{
+    /* halves: [a.lo + a.hi | b.lo + b.hi] and [c.lo + c.hi | d.lo + d.hi] */
+    const __m256 p = _mm256_add_ps(_mm256_permute2f128_ps(a, b, 0x20), _mm256_permute2f128_ps(a, b, 0x31));
+    const __m256 q = _mm256_add_ps(_mm256_permute2f128_ps(c, d, 0x20), _mm256_permute2f128_ps(c, d, 0x31));
+    /* per 128-bit lane: [s0 + s2, s1 + s3] of p's then q's vector */
+    const __m256 z = _mm256_add_ps(_mm256_shuffle_ps(p, q, _MM_SHUFFLE(1, 0, 1, 0)),
+                                   _mm256_shuffle_ps(p, q, _MM_SHUFFLE(3, 2, 3, 2)));
+    /* (s0 + s2) + (s1 + s3) */
+    const __m256 f = _mm256_add_ps(z, _mm256_shuffle_ps(z, z, _MM_SHUFFLE(2, 3, 0, 1)));
+    return _mm_shuffle_ps(_mm256_castps256_ps128(f), _mm256_extractf128_ps(f, 1), _MM_SHUFFLE(2, 0, 2, 0));
+}
 
 /* ---- few tokens: R (1..4) rows x T (1..2) tokens of dot products, converted on load ---- */
 #define LM_X86_FLOAT_DOTS(NAME, LOAD)                                                                \
@@ -242,15 +259,24 @@ static void f_dot_tile_n(int R, int T, int64_t n8, const float *const *w, const 
                                     acc[i][t] = first ? _mm256_setzero_ps()                          \
                                                       : _mm256_load_ps(st + ((tg + t) * FRB + r + i) * 8); \
                             f_dot_tile_n(R, T, kc, wp, xp, acc);                                     \
-                            for (int t = 0; t < T; t++)                                              \
-                                for (int i = 0; i < R; i++) {                                        \
-                                    if (last)                                                        \
-                                        y[(t0 + tg + t) * ldy + r0 + r + i] =                        \
-                                            NAME##_finish(acc[i][t], wrow + (size_t)(r + i) * ws,    \
-                                                          xrow + (size_t)t * xs, n8, n);             \
-                                    else                                                             \
-                                        _mm256_store_ps(st + ((tg + t) * FRB + r + i) * 8, acc[i][t]); \
+                            for (int t = 0; t < T; t++) {                                            \
+                                float *yt = y + (t0 + tg + t) * ldy + r0 + r;                        \
+                                const char *xt = xrow + (size_t)t * xs;                              \
+                                if (last && R == 4) {                                                \
+                                    float h[4];                                                      \
+                                    _mm_storeu_ps(h, hsum4_ps(acc[0][t], acc[1][t], acc[2][t], acc[3][t])); \
+                                    static const int at[4] = {0, 2, 1, 3};                           \
+                                    for (int i = 0; i < 4; i++)                                      \
+                                        yt[i] = NAME##_tail(h[at[i]], wrow + (size_t)(r + i) * ws, xt, n8, n); \
+                                } else {                                                             \
+                                    for (int i = 0; i < R; i++) {                                    \
+                                        if (last)                                                    \
+                                            yt[i] = NAME##_finish(acc[i][t], wrow + (size_t)(r + i) * ws, xt, n8, n); \
+                                        else                                                         \
+                                            _mm256_store_ps(st + ((tg + t) * FRB + r + i) * 8, acc[i][t]); \
+                                    }                                                                \
                                 }                                                                    \
+                            }                                                                        \
                             if (R == 1) r -= 3;     /* advanced by one row only */                   \
                         }                                                                            \
                     }                                                                                \
