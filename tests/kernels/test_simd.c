@@ -90,8 +90,9 @@ static void check_from_float(const struct lm__kern *k, const char *lv)
     static float x[N];
     for (int i = 0; i < N; i++) x[i] = frand() * 3.0f;
     /* a block with amax 127 (d = 1): halves must round away from zero like roundf (x86 Q8_0 and
-     * NEON Q8_0/Q8_1: to even, as llama.cpp's builds for those CPUs) */
-    for (int i = 0; i < 32; i++) x[i] = (float)(i % 2 ? i : -i) + (i % 3 ? 0.5f : 0.0f);
+     * NEON Q8_0/Q8_1: to even, as llama.cpp's builds for those CPUs). Halves above odd and even
+     * integers of both signs (+1.5, -2.5, +4.5, -7.5, ...), so the two rules give other bytes. */
+    for (int i = 0; i < 32; i++) x[i] = (i & 2 ? -1.0f : 1.0f) * ((float)i + (i % 3 ? 0.5f : 0.0f));
     x[0] = 127.0f;
     for (int i = 64; i < 96; i++) x[i] = 0;           /* all-zero block */
     for (size_t v = 0; v < sizeof vts / sizeof vts[0]; v++) {
