@@ -8,18 +8,16 @@
  * The implementation is chosen once at run time from lm_cpu_features(): scalar reference,
  * AVX2, AVX-512 (+VNNI), NEON (+dotprod); LM_CPU_DISABLE=avx2 (etc.) forces a fallback.
  * SIMD coverage (anything else runs the scalar reference, same results within float rounding):
- *   x86 AVX2: F32, F16, BF16, Q4_0, Q4_0_R8, Q4_1, Q8_0, Q4_K, Q5_K, Q6_K; Q8_0/Q8_K/F16 activations.
+ *   x86 AVX2: F32, F16, BF16, Q4_0, Q4_0_R8, Q4_1, Q8_0, Q4_K, Q5_K, Q6_K; Q8_0/Q8_1/Q8_K/F16 activations.
  *   x86 AVX-512 VNNI: the AVX2 set, Q4_0/Q8_0 tiles with VPDPBUSD.
  *   ARM NEON (+SDOT): F32, F16, BF16, Q4_0, Q4_1, Q8_0, Q4_K, Q5_K, Q6_K; Q8_0/Q8_1/Q8_K/F16/BF16
  *   activation conversion.
  * Activation conversion (f32 to the vec_dot_type) is byte-exact with what llama.cpp's CPU build
- * for the same kind of CPU makes (one exception: x86 Q8_1), so the paths differ from each other
- * on rounding ties:
+ * for the same kind of CPU makes, so the paths differ from each other on rounding ties:
  *   scalar reference: ggml's generic C quantisers (Q8_0/Q8_1: d = amax/127, id = 1/d, roundf,
  *     i.e. halves away from zero; Q8_K: -127/max, nearest_int, halves to even), which is what
  *     llama.cpp runs without SIMD.
- *   x86: Q8_0 as llama.cpp's x86 build (id = 127/amax, halves to even); Q8_1 is not vectorised
- *     and runs the reference (llama.cpp's x86 build rounds it as its Q8_0); Q8_K and F16 are
+ *   x86: Q8_0/Q8_1 as llama.cpp's x86 build (id = 127/amax, halves to even); Q8_K and F16 are
  *     the reference's (llama.cpp's x86 build uses the generic Q8_K too).
  *   NEON: Q8_0/Q8_1 as llama.cpp's ARM build (id = 1/(amax/127) as the reference, but FCVTNS:
  *     halves to even; a NaN in a block makes its d NaN and its values 0); Q8_K, F16, BF16 are

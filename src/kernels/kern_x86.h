@@ -794,6 +794,43 @@ static void x86_quantize_q8_0(const float *x, void *vy, int64_t n)
     }
 }
 
+/* Q8_1 activations (Q8_0 plus s = fp16(d * sum(q))) as llama.cpp's x86 CPU backend quantises
+ * them (quantize_row_q8_1 for AVX2, also used by its AVX-512 builds): the same steps as
+ * x86_quantize_q8_0 (id = 127 / amax, round half to even), the sum taken over the rounded
+ * 32-bit values before they are packed to bytes. lm__quantize_q8_1_ref (ggml's generic form)
+ * differs on ties and where the two ids differ in the last bit. */
+static void x86_quantize_q8_1(const float *x, void *vy, int64_t n)
+{
+    struct lm__block_q8_1 *y = vy;
+    const __m256 sign = _mm256_set1_ps(-0.0f);
+    for (int64_t i = 0; i < n / 32; i++, x += 32) {
+        __m256 v[4];
+        for (int k = 0; k < 4; k++) v[k] = _mm256_loadu_ps(x + 8 * k);
+        __m256 m = _mm256_andnot_ps(sign, v[0]);
+        for (int k = 1; k < 4; k++) m = _mm256_max_ps(m, _mm256_andnot_ps(sign, v[k]));
+        __m128 m4 = _mm_max_ps(_mm256_extractf128_ps(m, 1), _mm256_castps256_ps128(m));
+        m4 = _mm_max_ps(m4, _mm_movehl_ps(m4, m4));
+        m4 = _mm_max_ss(m4, _mm_movehdup_ps(m4));
+        const float amax = _mm_cvtss_f32(m4);
+        const float d = amax / 127, id = amax != 0.0f ? 127.0f / amax : 0.0f;
+        y[i].d = lm_f32_to_f16(d);
+        const __m256 vid = _mm256_set1_ps(id);
+        __m256i q[4];
+        for (int k = 0; k < 4; k++)
+            q[k] = _mm256_cvtps_epi32(
+                _mm256_round_ps(_mm256_mul_ps(v[k], vid), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
+        const __m256i s8 = _mm256_add_epi32(_mm256_add_epi32(q[0], q[1]), _mm256_add_epi32(q[2], q[3]));
+        __m128i s4 = _mm_add_epi32(_mm256_castsi256_si128(s8), _mm256_extracti128_si256(s8, 1));
+        s4 = _mm_add_epi32(s4, _mm_unpackhi_epi64(s4, s4));
+        s4 = _mm_add_epi32(s4, _mm_shuffle_epi32(s4, _MM_SHUFFLE(2, 3, 0, 1)));
+        y[i].s = lm_f32_to_f16(d * (float)_mm_cvtsi128_si32(s4));
+        const __m256i p01 = _mm256_packs_epi32(q[0], q[1]), p23 = _mm256_packs_epi32(q[2], q[3]);
+        __m256i p = _mm256_packs_epi16(p01, p23);
+        p = _mm256_permutevar8x32_epi32(p, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
+        _mm256_storeu_si256((__m256i *)y[i].qs, p);
+    }
+}
+
 static float x86_dot_f32(const float *a, const float *b, int64_t n)
 {
     __m256 s0 = _mm256_setzero_ps(), s1 = _mm256_setzero_ps();

@@ -7,6 +7,7 @@ void lm__kern_fill_avx512(struct lm__kern *k, int vnni)
 {
     k->name = vnni ? "avx512vnni" : "avx512";
     k->from_float[LM_TYPE_Q8_0] = x86_quantize_q8_0;
+    k->from_float[LM_TYPE_Q8_1] = x86_quantize_q8_1;
     k->from_float[LM_TYPE_Q8_K] = x86_quantize_q8_K;
     k->gemm[LM_TYPE_Q4_K] = x86_gemm_q4_K;
     k->gemm[LM_TYPE_Q5_K] = x86_gemm_q5_K;

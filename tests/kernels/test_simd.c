@@ -1,6 +1,6 @@
 /* Every SIMD kernel set this CPU supports, against the scalar reference on random data: odd row
  * counts, token counts that leave tile remainders, several row lengths. Activation conversion
- * must be bit-identical to the reference (x86 Q8_0: to llama.cpp's x86 form; NEON Q8_0/Q8_1: to
+ * must be bit-identical to the reference (x86 Q8_0/Q8_1: to llama.cpp's x86 form; NEON Q8_0/Q8_1: to
  * llama.cpp's ARM form; both modelled below); products must agree within float summation error. */
 #include <math.h>
 #include <stdint.h>
@@ -30,6 +30,25 @@ static void quantize_q8_0_x86_model(const float *x, void *vy, int64_t n)
         const float id = amax != 0.0f ? 127.0f / amax : 0.0f;
         y[i].d = lm_f32_to_f16(amax / 127);
         for (int j = 0; j < 32; j++) y[i].qs[j] = (int8_t)nearbyintf(x[j] * id);
+    }
+}
+
+/* llama.cpp's x86 Q8_1 activation quantiser (quantize_row_q8_1 for AVX2): the Q8_0 steps above,
+ * plus s = fp16(d * sum(q)) over the rounded values. */
+static void quantize_q8_1_x86_model(const float *x, void *vy, int64_t n)
+{
+    struct lm__block_q8_1 *y = vy;
+    for (int64_t i = 0; i < n / 32; i++, x += 32) {
+        float amax = 0;
+        for (int j = 0; j < 32; j++) amax = fmaxf(amax, fabsf(x[j]));
+        const float d = amax / 127, id = amax != 0.0f ? 127.0f / amax : 0.0f;
+        y[i].d = lm_f32_to_f16(d);
+        int sum = 0;
+        for (int j = 0; j < 32; j++) {
+            y[i].qs[j] = (int8_t)nearbyintf(x[j] * id);
+            sum += y[i].qs[j];
+        }
+        y[i].s = lm_f32_to_f16(d * (float)sum);
     }
 }
 
@@ -78,6 +97,7 @@ static void quantize_q8_arm_model(const float *x, void *vy, int64_t n, bool q8_1
 static void expected_from_float(const char *lv, enum lm_type vt, const float *x, void *y, int64_t n)
 {
     if (!strncmp(lv, "avx", 3) && vt == LM_TYPE_Q8_0) quantize_q8_0_x86_model(x, y, n);
+    else if (!strncmp(lv, "avx", 3) && vt == LM_TYPE_Q8_1) quantize_q8_1_x86_model(x, y, n);
     else if (!strncmp(lv, "neon", 4) && (vt == LM_TYPE_Q8_0 || vt == LM_TYPE_Q8_1))
         quantize_q8_arm_model(x, y, n, vt == LM_TYPE_Q8_1);
     else lm__kern_ref.from_float[vt](x, y, n);
@@ -89,8 +109,8 @@ static void check_from_float(const struct lm__kern *k, const char *lv)
     enum { N = 1024 };
     static float x[N];
     for (int i = 0; i < N; i++) x[i] = frand() * 3.0f;
-    /* a block with amax 127 (d = 1): halves must round away from zero like roundf (x86 Q8_0 and
-     * NEON Q8_0/Q8_1: to even, as llama.cpp's builds for those CPUs). Halves above odd and even
+    /* a block with amax 127 (d = 1): halves must round away from zero like roundf (x86 and NEON
+     * Q8_0/Q8_1: to even, as llama.cpp's builds for those CPUs). Halves above odd and even
      * integers of both signs (+1.5, -2.5, +4.5, -7.5, ...), so the two rules give other bytes. */
     for (int i = 0; i < 32; i++) x[i] = (i & 2 ? -1.0f : 1.0f) * ((float)i + (i % 3 ? 0.5f : 0.0f));
     x[0] = 127.0f;
