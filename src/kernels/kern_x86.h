@@ -418,9 +418,10 @@ LM_AI void k4_scales(const uint8_t *q, uint8_t out[16])
     memcpy(out, u, 16);
 }
 
-/* ---- Q4_K and Q5_K against Q8_K activations ----
+/* ---- Q4_K against Q8_K activations (and the Q5_K block decoding) ----
  *
- * The float order is llama.cpp's x86 one for these types (its repacked 8-row gemv/gemm): per
+ * The float order is llama.cpp's x86 one for Q4_K (its repacked 8-row gemv/gemm, which AVX2 runs
+ * for every Q4_K matrix with a multiple of 8 rows except the token embeddings): per
  * block the exact integer sums (scaled products, and min corrections) are each accumulated with
  * one fused multiply-add by d_w*d_x and dmin_w*d_x into two separate floats; the result is their
  * difference at the end of the row. Summing per SIMD lane in float instead (one rounding per
@@ -629,10 +630,32 @@ static void x86_gemm_q4_K(int64_t n, const void *w, size_t ws, int64_t nr, const
     k4_gemm(0, n, w, ws, nr, x, xs, nt, y, ldy);
 }
 
-static void x86_gemm_q5_K(int64_t n, const void *w, size_t ws, int64_t nr, const void *x, size_t xs, int64_t nt,
-                          float *y, int64_t ldy)
+/* T tokens against one Q5_K row in llama.cpp's x86 order for Q5_K, which it does not repack on
+ * AVX2 (its plain vec_dot runs): the 8 i32 lanes of each block's scaled products are accumulated
+ * per lane in float, one fma by d_w*d_x a block; the min corrections are summed exactly per block
+ * and accumulated in one float with one fma by -(d_x*dmin_w); the result is the horizontal sum of
+ * the lanes plus that float. */
+LM_AI void q5_K_row(int T, int64_t nb, const struct lm__block_q5_K *w, const struct lm__block_q8_K *const *x,
+                    float *y, int64_t ldy)
 {
-    k4_gemm(1, n, w, ws, nr, x, xs, nt, y, ldy);
+    __m256 acc[4];
+    float summs[4];
+    for (int t = 0; t < T; t++) {
+        acc[t] = _mm256_setzero_ps();
+        summs[t] = 0;
+    }
+    for (int64_t i = 0; i < nb; i++) {
+        struct k4_block b;
+        k4_decode(1, w, i, &b);
+        for (int t = 0; t < T; t++) {
+            const struct lm__block_q8_K *xb = &x[t][i];
+            const __m128i pm = k4_mins(&b, xb);
+            const __m128i h = _mm_hadd_epi32(_mm_hadd_epi32(pm, _mm_setzero_si128()), _mm_setzero_si128());
+            summs[t] = fmaf(-xb->d * b.dmin, (float)_mm_cvtsi128_si32(h), summs[t]);
+            acc[t] = _mm256_fmadd_ps(_mm256_set1_ps(xb->d * b.d), _mm256_cvtepi32_ps(k4_dot(&b, xb)), acc[t]);
+        }
+    }
+    for (int t = 0; t < T; t++) y[t * ldy] = hsum_ps(acc[t]) + summs[t];
 }
 
 /* T tokens against one Q6_K row. The 6-bit values are used unsigned (0..63) and the offset of
@@ -700,6 +723,7 @@ LM_AI void q6_K_row(int T, int64_t nb, const struct lm__block_q6_K *w, const str
         }                                                                                               \
     }
 
+LM_X86_K_GEMM(x86_gemm_q5_K, q5_K_row, struct lm__block_q5_K)
 LM_X86_K_GEMM(x86_gemm_q6_K, q6_K_row, struct lm__block_q6_K)
 
 /* Q8_K activations, bit-identical to lm__quantize_q8_K_ref. */

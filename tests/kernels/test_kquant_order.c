@@ -1,9 +1,12 @@
-/* The x86 Q4_K and Q5_K products must be bit-identical to llama.cpp's x86 order, not only close:
+/* The x86 Q4_K and Q5_K products must be bit-identical to llama.cpp's x86 orders, not only close:
  * a last-bit difference in one output can move a later Q8_K activation across a rounding
  * boundary and change a greedy pick many tokens on (a synthetic Q4_K model departed from
- * llama.cpp at token 17 that way). The order: per 256-value block the exact integer sums (scaled
- * products and min corrections), each accumulated with one fused multiply-add by d_w*d_x and
- * dmin_w*d_x into two separate floats, the result their difference at the end of the row.
+ * llama.cpp at token 17 that way). Q4_K (repacked by llama.cpp on AVX2): per 256-value block the
+ * exact integer sums (scaled products and min corrections), each accumulated with one fused
+ * multiply-add by d_w*d_x and dmin_w*d_x into two separate floats, the result their difference at
+ * the end of the row. Q5_K (not repacked: ggml_vec_dot_q5_K_q8_K's AVX2 order): 8 integer lanes
+ * per block accumulated per lane with one fma each, the exact min sums with one fma into a
+ * separate float, the lanes summed at the end and that float added.
  *
  * Data shaped like a model's: normal weights (std 0.08) quantised by the reference quantiser,
  * activations like RMS-normed hidden states with a few large outliers, values exactly on Q8_K
@@ -49,28 +52,54 @@ static void block_sums(const uint8_t *scales, const uint8_t *qs, const uint8_t *
     *summ = sm;
 }
 
-/* The expected product of one row and one activation row. */
+/* The 8 i32 lanes of llama.cpp's AVX2 Q4_K/Q5_K block product: lane k holds, for every pair of
+ * sub-blocks, the scaled products of bytes 4k..4k+3 of each 32-value half. */
+static void block_lanes(const uint8_t *scales, const uint8_t *qs, const uint8_t *qh, const struct lm__block_q8_K *a,
+                        int32_t lane[8])
+{
+    for (int k = 0; k < 8; k++) lane[k] = 0;
+    for (int j = 0; j < 8; j++) {
+        uint8_t sc, m;
+        lm__scale_min_k4(j, scales, &sc, &m);
+        for (int l = 0; l < 32; l++) {
+            int q = j % 2 ? qs[32 * (j / 2) + l] >> 4 : qs[32 * (j / 2) + l] & 0xF;
+            if (qh) q += ((qh[l] >> j) & 1) << 4;
+            lane[l / 4] += sc * q * a->qs[32 * j + l];
+        }
+    }
+}
+
+/* hsum_float_8's order: high half plus low half, then lanes 0+2 and 1+3, then those two. */
+static float hsum8(const float v[8])
+{
+    float h[4];
+    for (int k = 0; k < 4; k++) h[k] = v[4 + k] + v[k];
+    return (h[0] + h[2]) + (h[1] + h[3]);
+}
+
+/* The expected product of one row and one activation row: Q4_K in the repacked gemv/gemm order,
+ * Q5_K in the plain AVX2 vec_dot order (llama.cpp does not repack Q5_K on x86). */
 static float expected(enum lm_type t, int64_t n, const void *w, const struct lm__block_q8_K *a)
 {
-    float s = 0, m = 0;
+    float s = 0, m = 0, lanes[8] = {0};
     for (int64_t i = 0; i < n / LM_QK_K; i++) {
         int32_t sumi, summ;
-        float dw, dmw;
         if (t == LM_TYPE_Q4_K) {
             const struct lm__block_q4_K *b = (const struct lm__block_q4_K *)w + i;
             block_sums(b->scales, b->qs, NULL, &a[i], &sumi, &summ);
-            dw = lm_f16_to_f32(b->d);
-            dmw = lm_f16_to_f32(b->dmin);
+            s = fmaf((float)sumi, lm_f16_to_f32(b->d) * a[i].d, s);
+            m = fmaf((float)summ, lm_f16_to_f32(b->dmin) * a[i].d, m);
         } else {
             const struct lm__block_q5_K *b = (const struct lm__block_q5_K *)w + i;
+            int32_t lane[8];
             block_sums(b->scales, b->qs, b->qh, &a[i], &sumi, &summ);
-            dw = lm_f16_to_f32(b->d);
-            dmw = lm_f16_to_f32(b->dmin);
+            block_lanes(b->scales, b->qs, b->qh, &a[i], lane);
+            const float d = a[i].d * lm_f16_to_f32(b->d), dmin = -a[i].d * lm_f16_to_f32(b->dmin);
+            for (int k = 0; k < 8; k++) lanes[k] = fmaf(d, (float)lane[k], lanes[k]);
+            m = fmaf(dmin, (float)summ, m);
         }
-        s = fmaf((float)sumi, dw * a[i].d, s);
-        m = fmaf((float)summ, dmw * a[i].d, m);
     }
-    return s - m;
+    return t == LM_TYPE_Q4_K ? s - m : hsum8(lanes) + m;
 }
 
 /* Activation rows: hidden-state-like values, outliers, rounding boundaries, max of either sign. */
