@@ -1,6 +1,7 @@
 /* kern_ref.c — scalar reference dot products for every weight type against its vec_dot_type,
  * and the reference kernel table. Every SIMD kernel is tested against these. Integer sums are
  * exact within a block; floats accumulate per block in the order ggml's generic code uses. */
+#include <math.h>
 #include <string.h>
 
 #include "kernels/kern_internal.h"
@@ -77,85 +78,88 @@ static float dot_q8_0(int64_t n, const void *vw, const void *vx)
     return s;
 }
 
+/* The K-quant products follow ggml's generic C (ggml_vec_dot_q*_K_q8_K_generic) as compilers
+ * build it with fused multiply-adds: per block eight integer lanes (lane l: the elements whose
+ * index is l mod 8, times their sub-block scale), each accumulated in its own float with one fma
+ * by d_w*d_x; the min corrections of Q4_K/Q5_K subtracted from a separate float with one fma a
+ * block; at the end the eight lane floats added to it one after the other. (llama.cpp's x86 and
+ * ARM kernels use other orders; the SIMD kernels here follow those, see kern_x86.h.) */
+static float kref_finish(const float sums[8], float sumf)
+{
+    for (int l = 0; l < 8; l++) sumf += sums[l];
+    return sumf;
+}
+
+/* Q4_K (five = 0) or Q5_K against Q8_K. */
+static float dot_q45_K(int five, int64_t n, const void *vw, const void *vx)
+{
+    const struct lm__block_q8_K *x = vx;
+    float sums[8] = {0}, sumf = 0;
+    for (int64_t i = 0; i < n / LM_QK_K; i++) {
+        const uint8_t *q, *qh = NULL, *scales;
+        uint16_t d, dmin;
+        if (five) {
+            const struct lm__block_q5_K *w = (const struct lm__block_q5_K *)vw + i;
+            q = w->qs; qh = w->qh; scales = w->scales; d = w->d; dmin = w->dmin;
+        } else {
+            const struct lm__block_q4_K *w = (const struct lm__block_q4_K *)vw + i;
+            q = w->qs; scales = w->scales; d = w->d; dmin = w->dmin;
+        }
+        const int8_t *a = x[i].qs;
+        int32_t lane[8] = {0};
+        int summ = 0;
+        for (int j = 0; j < LM_QK_K / 32; j++) {
+            uint8_t sc, m;
+            lm__scale_min_k4(j, scales, &sc, &m);
+            summ += m * (x[i].bsums[2 * j] + x[i].bsums[2 * j + 1]);
+            for (int l = 0; l < 32; l++) {
+                const uint8_t b = q[32 * (j / 2) + l];
+                int v = j % 2 ? b >> 4 : b & 0xF;
+                if (qh) v += ((qh[l] >> j) & 1) << 4;
+                lane[l % 8] += sc * (v * a[32 * j + l]);
+            }
+        }
+        const float dd = lm_f16_to_f32(d) * x[i].d, dm = lm_f16_to_f32(dmin) * x[i].d;
+        for (int l = 0; l < 8; l++) sums[l] = fmaf(dd, (float)lane[l], sums[l]);
+        sumf = fmaf(-dm, (float)summ, sumf);
+    }
+    return kref_finish(sums, sumf);
+}
+
 static float dot_q4_K(int64_t n, const void *vw, const void *vx)
 {
-    const struct lm__block_q4_K *w = vw;
-    const struct lm__block_q8_K *x = vx;
-    float s = 0;
-    for (int64_t i = 0; i < n / LM_QK_K; i++) {
-        const uint8_t *q = w[i].qs;
-        const int8_t *a = x[i].qs;
-        int sumi = 0, summ = 0;
-        for (int j = 0; j < LM_QK_K / 64; j++, q += 32, a += 64) {
-            uint8_t sc0, m0, sc1, m1;
-            lm__scale_min_k4(2 * j, w[i].scales, &sc0, &m0);
-            lm__scale_min_k4(2 * j + 1, w[i].scales, &sc1, &m1);
-            int s0 = 0, s1 = 0;
-            for (int l = 0; l < 32; l++) {
-                s0 += (q[l] & 0xF) * a[l];
-                s1 += (q[l] >> 4) * a[l + 32];
-            }
-            sumi += sc0 * s0 + sc1 * s1;
-            summ += m0 * (x[i].bsums[4 * j] + x[i].bsums[4 * j + 1]) + m1 * (x[i].bsums[4 * j + 2] + x[i].bsums[4 * j + 3]);
-        }
-        s += x[i].d * lm_f16_to_f32(w[i].d) * (float)sumi - x[i].d * lm_f16_to_f32(w[i].dmin) * (float)summ;
-    }
-    return s;
+    return dot_q45_K(0, n, vw, vx);
 }
 
 static float dot_q5_K(int64_t n, const void *vw, const void *vx)
 {
-    const struct lm__block_q5_K *w = vw;
-    const struct lm__block_q8_K *x = vx;
-    float s = 0;
-    for (int64_t i = 0; i < n / LM_QK_K; i++) {
-        const uint8_t *q = w[i].qs, *qh = w[i].qh;
-        const int8_t *a = x[i].qs;
-        int sumi = 0, summ = 0;
-        for (int j = 0; j < LM_QK_K / 64; j++, q += 32, a += 64) {
-            uint8_t sc0, m0, sc1, m1;
-            lm__scale_min_k4(2 * j, w[i].scales, &sc0, &m0);
-            lm__scale_min_k4(2 * j + 1, w[i].scales, &sc1, &m1);
-            int s0 = 0, s1 = 0;
-            for (int l = 0; l < 32; l++) {
-                s0 += ((q[l] & 0xF) + (((qh[l] >> (2 * j)) & 1) << 4)) * a[l];
-                s1 += ((q[l] >> 4) + (((qh[l] >> (2 * j + 1)) & 1) << 4)) * a[l + 32];
-            }
-            sumi += sc0 * s0 + sc1 * s1;
-            summ += m0 * (x[i].bsums[4 * j] + x[i].bsums[4 * j + 1]) + m1 * (x[i].bsums[4 * j + 2] + x[i].bsums[4 * j + 3]);
-        }
-        s += x[i].d * lm_f16_to_f32(w[i].d) * (float)sumi - x[i].d * lm_f16_to_f32(w[i].dmin) * (float)summ;
-    }
-    return s;
+    return dot_q45_K(1, n, vw, vx);
 }
 
 static float dot_q6_K(int64_t n, const void *vw, const void *vx)
 {
     const struct lm__block_q6_K *w = vw;
     const struct lm__block_q8_K *x = vx;
-    float s = 0;
+    float sums[8] = {0};
     for (int64_t i = 0; i < n / LM_QK_K; i++) {
         const uint8_t *ql = w[i].ql, *qh = w[i].qh;
         const int8_t *sc = w[i].scales, *a = x[i].qs;
-        int sumi = 0;
+        int32_t lane[8] = {0};
         for (int k = 0; k < LM_QK_K; k += 128, ql += 64, qh += 32, sc += 8, a += 128) {
-            int sub[8] = {0};
             for (int l = 0; l < 32; l++) {
-                int is = l / 16;
+                const int is = l / 16;
                 const int q1 = ((ql[l] & 0xF) | (((qh[l] >> 0) & 3) << 4)) - 32;
                 const int q2 = ((ql[l + 32] & 0xF) | (((qh[l] >> 2) & 3) << 4)) - 32;
                 const int q3 = ((ql[l] >> 4) | (((qh[l] >> 4) & 3) << 4)) - 32;
                 const int q4 = ((ql[l + 32] >> 4) | (((qh[l] >> 6) & 3) << 4)) - 32;
-                sub[is + 0] += q1 * a[l];
-                sub[is + 2] += q2 * a[l + 32];
-                sub[is + 4] += q3 * a[l + 64];
-                sub[is + 6] += q4 * a[l + 96];
+                lane[l % 8] += sc[is + 0] * (q1 * a[l]) + sc[is + 2] * (q2 * a[l + 32]) +
+                               sc[is + 4] * (q3 * a[l + 64]) + sc[is + 6] * (q4 * a[l + 96]);
             }
-            for (int j = 0; j < 8; j++) sumi += sc[j] * sub[j];
         }
-        s += x[i].d * lm_f16_to_f32(w[i].d) * (float)sumi;
+        const float dd = lm_f16_to_f32(w[i].d) * x[i].d;
+        for (int l = 0; l < 8; l++) sums[l] = fmaf(dd, (float)lane[l], sums[l]);
     }
-    return s;
+    return kref_finish(sums, 0);
 }
 
 /* LM_TYPE_Q4_0_R8 reference: undoes the interleaving block by block. */

@@ -1,12 +1,9 @@
-/* The x86 Q4_K and Q5_K products must be bit-identical to llama.cpp's x86 orders, not only close:
- * a last-bit difference in one output can move a later Q8_K activation across a rounding
- * boundary and change a greedy pick many tokens on (a synthetic Q4_K model departed from
- * llama.cpp at token 17 that way). Q4_K (repacked by llama.cpp on AVX2): per 256-value block the
- * exact integer sums (scaled products and min corrections), each accumulated with one fused
- * multiply-add by d_w*d_x and dmin_w*d_x into two separate floats, the result their difference at
- * the end of the row. Q5_K (not repacked: ggml_vec_dot_q5_K_q8_K's AVX2 order): 8 integer lanes
- * per block accumulated per lane with one fma each, the exact min sums with one fma into a
- * separate float, the lanes summed at the end and that float added.
+/* The K-quant products must be bit-identical to llama.cpp's float orders, not only close: a
+ * last-bit difference in one output can move a later Q8_K activation across a rounding boundary
+ * and change a greedy pick many tokens on (a synthetic Q4_K model departed from llama.cpp at
+ * token 17 that way). The x86 kernels follow llama.cpp's AVX2 code (Q4_K its repacked gemv/gemm,
+ * Q5_K and Q6_K its plain vec_dot, see expected()); the scalar kernels follow ggml's generic C.
+ * (tools/peer/kquant-vs-ggml.sh checks the same against the llama.cpp library itself.)
  *
  * Data shaped like a model's: normal weights (std 0.08) quantised by the reference quantiser,
  * activations like RMS-normed hidden states with a few large outliers, values exactly on Q8_K
@@ -19,7 +16,6 @@
 #include "kernels/kern_internal.h"
 #include "lm_test.h"
 
-#if defined(__x86_64__)
 static uint64_t rng = 0x2545F4914F6CDD1Dull;
 static float frand(void)     /* uniform in [-1, 1) */
 {
@@ -31,40 +27,42 @@ static float grand(void)     /* roughly normal, std ~1 */
     return (frand() + frand() + frand() + frand()) * 0.8660254f;
 }
 
-/* Exact integer sums of one Q4_K (hbits NULL) or Q5_K block against a Q8_K block. */
-static void block_sums(const uint8_t *scales, const uint8_t *qs, const uint8_t *qh, const struct lm__block_q8_K *a,
-                       int32_t *sumi, int32_t *summ)
+/* The values (unsigned: Q6_K without its offset of 32), per-element scales and the mins of block
+ * i of a K-quant row. */
+struct kblock {
+    int v[LM_QK_K], sc[LM_QK_K], mins[8];
+    float d, dmin;
+};
+static void kblock_get(enum lm_type t, const void *w, int64_t i, struct kblock *o)
 {
-    int32_t si = 0, sm = 0;
-    for (int j = 0; j < 8; j++) {
-        uint8_t sc, m;
-        lm__scale_min_k4(j, scales, &sc, &m);
-        int32_t dot = 0;
-        for (int l = 0; l < 32; l++) {
-            int q = j % 2 ? qs[32 * (j / 2) + l] >> 4 : qs[32 * (j / 2) + l] & 0xF;
-            if (qh) q += ((qh[l] >> j) & 1) << 4;
-            dot += q * a->qs[32 * j + l];
+    if (t == LM_TYPE_Q6_K) {
+        const struct lm__block_q6_K *b = (const struct lm__block_q6_K *)w + i;
+        for (int e = 0; e < LM_QK_K; e++) {
+            const int h = e / 128, r = e % 128, l = r % 32, part = r / 32;
+            const uint8_t lo = b->ql[64 * h + l + (part % 2) * 32];
+            o->v[e] = ((part < 2 ? lo & 0xF : lo >> 4) | (((b->qh[32 * h + l] >> (2 * part)) & 3) << 4));
+            o->sc[e] = b->scales[e / 16];
         }
-        si += sc * dot;
-        sm += m * (a->bsums[2 * j] + a->bsums[2 * j + 1]);
+        o->d = lm_f16_to_f32(b->d);
+        return;
     }
-    *sumi = si;
-    *summ = sm;
-}
-
-/* The 8 i32 lanes of llama.cpp's AVX2 Q4_K/Q5_K block product: lane k holds, for every pair of
- * sub-blocks, the scaled products of bytes 4k..4k+3 of each 32-value half. */
-static void block_lanes(const uint8_t *scales, const uint8_t *qs, const uint8_t *qh, const struct lm__block_q8_K *a,
-                        int32_t lane[8])
-{
-    for (int k = 0; k < 8; k++) lane[k] = 0;
+    const uint8_t *scales, *qs, *qh = NULL;
+    if (t == LM_TYPE_Q4_K) {
+        const struct lm__block_q4_K *b = (const struct lm__block_q4_K *)w + i;
+        scales = b->scales; qs = b->qs; o->d = lm_f16_to_f32(b->d); o->dmin = lm_f16_to_f32(b->dmin);
+    } else {
+        const struct lm__block_q5_K *b = (const struct lm__block_q5_K *)w + i;
+        scales = b->scales; qs = b->qs; qh = b->qh; o->d = lm_f16_to_f32(b->d); o->dmin = lm_f16_to_f32(b->dmin);
+    }
     for (int j = 0; j < 8; j++) {
         uint8_t sc, m;
         lm__scale_min_k4(j, scales, &sc, &m);
+        o->mins[j] = m;
         for (int l = 0; l < 32; l++) {
             int q = j % 2 ? qs[32 * (j / 2) + l] >> 4 : qs[32 * (j / 2) + l] & 0xF;
             if (qh) q += ((qh[l] >> j) & 1) << 4;
-            lane[l / 4] += sc * q * a->qs[32 * j + l];
+            o->v[32 * j + l] = q;
+            o->sc[32 * j + l] = sc;
         }
     }
 }
@@ -77,29 +75,46 @@ static float hsum8(const float v[8])
     return (h[0] + h[2]) + (h[1] + h[3]);
 }
 
-/* The expected product of one row and one activation row: Q4_K in the repacked gemv/gemm order,
- * Q5_K in the plain AVX2 vec_dot order (llama.cpp does not repack Q5_K on x86). */
-static float expected(enum lm_type t, int64_t n, const void *w, const struct lm__block_q8_K *a)
+/* The expected product of one row and one activation row.
+ * x86 = 1: llama.cpp's AVX2 orders. Q4_K as its repacked gemv/gemm (exact block sums, two fused
+ * accumulations, difference at the end); Q5_K and Q6_K as ggml_vec_dot_q5_K/q6_K_q8_K (not
+ * repacked there): 8 i32 lanes per block (lane k: bytes 4k..4k+3 of each 32-value group; Q6_K's
+ * lane k less 32 * the scaled bsums of sub-blocks 2k, 2k+1), accumulated per lane with one fma
+ * by d_w*d_x, the lanes summed as hsum_float_8, plus (Q5_K) the exact min sums accumulated with
+ * one fma by -d_x*dmin_w.
+ * x86 = 0: ggml's generic C as built with fused multiply-adds: lane l holds the elements l mod 8
+ * (Q6_K with its offset), one fma per lane and block, the mins subtracted from a separate float
+ * with one fma, then the lanes added to it in order. */
+static float expected(int x86, enum lm_type t, int64_t n, const void *w, const struct lm__block_q8_K *a)
 {
     float s = 0, m = 0, lanes[8] = {0};
     for (int64_t i = 0; i < n / LM_QK_K; i++) {
-        int32_t sumi, summ;
-        if (t == LM_TYPE_Q4_K) {
-            const struct lm__block_q4_K *b = (const struct lm__block_q4_K *)w + i;
-            block_sums(b->scales, b->qs, NULL, &a[i], &sumi, &summ);
-            s = fmaf((float)sumi, lm_f16_to_f32(b->d) * a[i].d, s);
-            m = fmaf((float)summ, lm_f16_to_f32(b->dmin) * a[i].d, m);
-        } else {
-            const struct lm__block_q5_K *b = (const struct lm__block_q5_K *)w + i;
-            int32_t lane[8];
-            block_sums(b->scales, b->qs, b->qh, &a[i], &sumi, &summ);
-            block_lanes(b->scales, b->qs, b->qh, &a[i], lane);
-            const float d = a[i].d * lm_f16_to_f32(b->d), dmin = -a[i].d * lm_f16_to_f32(b->dmin);
-            for (int k = 0; k < 8; k++) lanes[k] = fmaf(d, (float)lane[k], lanes[k]);
-            m = fmaf(dmin, (float)summ, m);
+        struct kblock b;
+        kblock_get(t, w, i, &b);
+        int32_t lane[8] = {0}, sumi = 0, summ = 0;
+        for (int e = 0; e < LM_QK_K; e++) {
+            const int v = t == LM_TYPE_Q6_K && !x86 ? b.v[e] - 32 : b.v[e];
+            const int32_t p = b.sc[e] * v * a[i].qs[e];
+            lane[x86 ? (e % 32) / 4 : e % 8] += p;
+            sumi += p;
         }
+        if (t != LM_TYPE_Q6_K)
+            for (int j = 0; j < 8; j++) summ += b.mins[j] * (a[i].bsums[2 * j] + a[i].bsums[2 * j + 1]);
+        if (x86 && t == LM_TYPE_Q4_K) {
+            s = fmaf((float)sumi, b.d * a[i].d, s);
+            m = fmaf((float)summ, b.dmin * a[i].d, m);
+            continue;
+        }
+        if (x86 && t == LM_TYPE_Q6_K)
+            for (int k = 0; k < 8; k++)
+                lane[k] -= 32 * (b.sc[32 * k] * a[i].bsums[2 * k] + b.sc[32 * k + 16] * a[i].bsums[2 * k + 1]);
+        const float d = x86 ? a[i].d * b.d : b.d * a[i].d;
+        for (int k = 0; k < 8; k++) lanes[k] = fmaf(d, (float)lane[k], lanes[k]);
+        if (t != LM_TYPE_Q6_K) m = fmaf(-(x86 ? a[i].d * b.dmin : b.dmin * a[i].d), (float)summ, m);
     }
-    return t == LM_TYPE_Q4_K ? s - m : hsum8(lanes) + m;
+    if (x86) return t == LM_TYPE_Q4_K ? s - m : hsum8(lanes) + m;
+    for (int k = 0; k < 8; k++) m += lanes[k];
+    return m;
 }
 
 /* Activation rows: hidden-state-like values, outliers, rounding boundaries, max of either sign. */
@@ -121,7 +136,7 @@ static void fill_activations(float *x, int64_t n, int64_t nt)
     }
 }
 
-static int check_level(int level, const char *lv)
+static int check_level(int level, const char *lv, int x86)
 {
     struct lm__kern k;
     if (lm__kern_build(&k, level) != 0) {
@@ -129,7 +144,7 @@ static int check_level(int level, const char *lv)
         return 0;
     }
     fprintf(stderr, "-- %s\n", lv);
-    const enum lm_type types[] = {LM_TYPE_Q4_K, LM_TYPE_Q5_K};
+    const enum lm_type types[] = {LM_TYPE_Q4_K, LM_TYPE_Q5_K, LM_TYPE_Q6_K};
     const int64_t cols[] = {256, 512, 2048};
     const int64_t toks[] = {1, 2, 3, 4, 5, 6, 7, 9};
     enum { NR = 13, NT = 9 };
@@ -162,7 +177,7 @@ static int check_level(int level, const char *lv)
                     k.gemm[t](n, w, ws, R, xa, xs, T, y, ldy);
                     for (int64_t tt = 0; tt < T; tt++)
                         for (int64_t r = 0; r < R; r++) {
-                            const float want = expected(t, n, w + (size_t)r * ws,
+                            const float want = expected(x86, t, n, w + (size_t)r * ws,
                                                         (const struct lm__block_q8_K *)(xa + (size_t)tt * xs));
                             const float got = y[tt * ldy + r];
                             if (memcmp(&want, &got, sizeof got))
@@ -177,18 +192,18 @@ static int check_level(int level, const char *lv)
     }
     return 1;
 }
-#endif
 
 int main(void)
 {
+    ASSERT(check_level(LM__KERN_REF, "scalar", 0));
 #if defined(__x86_64__)
-    int tested = check_level(LM__KERN_AVX2, "avx2");
-    tested += check_level(LM__KERN_AVX512, "avx512");
-    tested += check_level(LM__KERN_AVX512VNNI, "avx512vnni");
+    int tested = check_level(LM__KERN_AVX2, "avx2", 1);
+    tested += check_level(LM__KERN_AVX512, "avx512", 1);
+    tested += check_level(LM__KERN_AVX512VNNI, "avx512vnni", 1);
     fprintf(stderr, "%d x86 kernel sets tested\n", tested);
     if (!getenv("LM_CPU_DISABLE")) ASSERT(tested > 0);
 #else
-    fprintf(stderr, "not x86: the order checked here is llama.cpp's x86 one\n");
+    fprintf(stderr, "not x86: only the scalar kernels' order is checked here\n");
 #endif
     return 0;
 }
