@@ -647,13 +647,25 @@ LM_AI void q5_K_row(int T, int64_t nb, const struct lm__block_q5_K *w, const str
     for (int64_t i = 0; i < nb; i++) {
         struct k4_block b;
         k4_decode(1, w, i, &b);
+        __m128i pm[4];
+#pragma GCC unroll 4
         for (int t = 0; t < T; t++) {
             const struct lm__block_q8_K *xb = &x[t][i];
-            const __m128i pm = k4_mins(&b, xb);
-            const __m128i h = _mm_hadd_epi32(_mm_hadd_epi32(pm, _mm_setzero_si128()), _mm_setzero_si128());
-            summs[t] = fmaf(-xb->d * b.dmin, (float)_mm_cvtsi128_si32(h), summs[t]);
+            pm[t] = k4_mins(&b, xb);
             acc[t] = _mm256_fmadd_ps(_mm256_set1_ps(xb->d * b.d), _mm256_cvtepi32_ps(k4_dot(&b, xb)), acc[t]);
         }
+        /* the exact min sums of the tokens, four at a time */
+        int32_t mi[4];
+        if (T == 4) {
+            _mm_storeu_si128((__m128i *)mi, hsum4_epi32x4(pm[0], pm[1], pm[2], pm[3]));
+        } else {
+            for (int t = 0; t < T; t++) {
+                const __m128i h = _mm_hadd_epi32(_mm_hadd_epi32(pm[t], pm[t]), pm[t]);
+                mi[t] = _mm_cvtsi128_si32(h);
+            }
+        }
+#pragma GCC unroll 4
+        for (int t = 0; t < T; t++) summs[t] = fmaf(-x[t][i].d * b.dmin, (float)mi[t], summs[t]);
     }
     for (int t = 0; t < T; t++) y[t * ldy] = hsum_ps(acc[t]) + summs[t];
 }
