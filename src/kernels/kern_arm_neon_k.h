@@ -1,7 +1,18 @@
 /* kern_arm_neon_k.h — templates of the NEON K-quant products (Q4_K, Q5_K, Q6_K against Q8_K
  * activations). One weight row is unpacked to int8 once per 256-element block and multiplied
  * with up to 4 tokens, so prompt processing reuses each unpacked block 4 times. DP selects
- * SDOT; each kernel file instantiates the variant its compile flags allow (kern_arm_neon.h). */
+ * SDOT; each kernel file instantiates the variant its compile flags allow (kern_arm_neon.h).
+ *
+ * Float order: NOT llama.cpp's on ARM (only its x86 order is matched bit for bit, by kern_x86.h;
+ * the scalar kernels follow ggml's generic C). Here each block adds 4 float lanes with one fma
+ * each (Q4_K/Q5_K: lane k = sub-blocks k and k+4, then an fms of the min corrections into the
+ * same lanes), and the lanes are summed at the end. llama.cpp on ARM64, for matrices with a
+ * multiple of 8 rows, repacks Q4_K, Q5_K and Q6_K (8x8 blocks with i8mm, 8x4 with dotprod only)
+ * and otherwise runs its NEON vec_dot (Q4_K there: exact per-block integer sums into one float,
+ * the min correction subtracted and then d*sum added, block by block). Matching those paths needs
+ * a kernel per path chosen by the same CPU features and row counts, and a check against the
+ * arm64 ggml library under emulation; until then, NEON K-quant results agree with llama.cpp
+ * only to the last bits (parity goldens come from its x86 build). */
 #ifndef LM_KERN_ARM_NEON_K_H
 #define LM_KERN_ARM_NEON_K_H
 
