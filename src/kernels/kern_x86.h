@@ -224,7 +224,7 @@ struct act_chunk {
     int32_t s8[KCHUNK];
 };
 
-static void act_chunk_fill(struct act_chunk *a, const struct lm__block_q8_0 *x, int64_t nbc)
+static void act_fill(float *d, int32_t *s8, const struct lm__block_q8_0 *x, int64_t nbc)
 {
     const __m256i ones8 = _mm256_set1_epi8(1), ones16 = _mm256_set1_epi16(1);
     for (int64_t b = 0; b < nbc; b++) {
@@ -233,9 +233,14 @@ static void act_chunk_fill(struct act_chunk *a, const struct lm__block_q8_0 *x, 
         __m128i h = _mm_add_epi32(_mm256_castsi256_si128(sx), _mm256_extracti128_si256(sx, 1));
         h = _mm_add_epi32(h, _mm_shuffle_epi32(h, 0x4e));
         h = _mm_add_epi32(h, _mm_shuffle_epi32(h, 0xb1));
-        a->s8[b] = _mm_cvtsi128_si32(h) * 8;
-        a->d[b] = f16_to_f32(x[b].d);
+        s8[b] = _mm_cvtsi128_si32(h) * 8;
+        d[b] = f16_to_f32(x[b].d);
     }
+}
+
+static void act_chunk_fill(struct act_chunk *a, const struct lm__block_q8_0 *x, int64_t nbc)
+{
+    act_fill(a->d, a->s8, x, nbc);
 }
 
 LM_AI __m256i bcast4(const int8_t *p)
@@ -328,18 +333,19 @@ static void x86_gemm_q4_0(int64_t n, const void *w, size_t ws, int64_t nr, const
 /* ---- LM_TYPE_Q4_0_R8: 8 interleaved rows; lanes of the int32/float vectors are the 8 rows ---- */
 
 /* 8 rows x 1 block x 1 token: dot products of the unsigned nibbles with the activations.
- * lo[k]/hi[k] hold columns 4k..4k+3 / 16+4k..16+4k+3 of the 8 rows (bytes 0..15). i16 partial
- * sums stay below 4 * 2 * 15 * 128 = 15360. */
+ * lo[k]/hi[k] hold columns 4k..4k+3 / 16+4k..16+4k+3 of the 8 rows (bytes 0..15). The eight
+ * i16 partial sums add up to at most 8 * 2 * 15 * 128 = 30720, so they are summed in i16 and
+ * widened once. */
 LM_AI __m256i r8_dot(const __m256i *lo, const __m256i *hi, const int8_t *xq)
 {
     __m256i a = _mm256_maddubs_epi16(lo[0], bcast4(xq + 0));
     __m256i b = _mm256_maddubs_epi16(hi[0], bcast4(xq + 16));
+#pragma GCC unroll 4
     for (int k = 1; k < 4; k++) {
         a = _mm256_add_epi16(a, _mm256_maddubs_epi16(lo[k], bcast4(xq + 4 * k)));
         b = _mm256_add_epi16(b, _mm256_maddubs_epi16(hi[k], bcast4(xq + 16 + 4 * k)));
     }
-    const __m256i ones16 = _mm256_set1_epi16(1);
-    return _mm256_add_epi32(_mm256_madd_epi16(a, ones16), _mm256_madd_epi16(b, ones16));
+    return _mm256_madd_epi16(_mm256_add_epi16(a, b), _mm256_set1_epi16(1));
 }
 
 /* T tokens (1..4) against nbc blocks of one 8-row group; acc[t] holds the 8 rows. */
@@ -348,26 +354,105 @@ LM_AI void r8_group(int T, const struct lm__block_q4_0x8 *wb, int64_t nbc, const
 {
     const __m256i m4 = _mm256_set1_epi8(0x0F);
     __m256 c[4];
+#pragma GCC unroll 4
     for (int t = 0; t < T; t++) c[t] = acc[t];
     for (int64_t b = 0; b < nbc; b++) {
         __m256i lo[4], hi[4];
+#pragma GCC unroll 4
         for (int k = 0; k < 4; k++) {
             const __m256i p = _mm256_loadu_si256((const __m256i *)(wb[b].qs + 32 * k));
             lo[k] = _mm256_and_si256(p, m4);
             hi[k] = _mm256_and_si256(_mm256_srli_epi16(p, 4), m4);
         }
         const __m256 dw = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)wb[b].d));
+#pragma GCC unroll 4
         for (int t = 0; t < T; t++) {
             __m256i v = r8_dot(lo, hi, x[t][b].qs);
             v = _mm256_sub_epi32(v, _mm256_set1_epi32(ac[t].s8[b]));
             c[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(v), _mm256_mul_ps(dw, _mm256_set1_ps(ac[t].d[b])), c[t]);
         }
     }
+#pragma GCC unroll 4
     for (int t = 0; t < T; t++) acc[t] = c[t];
 }
 
-/* Product for interleaved Q4_0 (nr a multiple of 8, w at a multiple-of-8 row). Loops: tokens in
- * fours, column chunks (activation sums computed once per chunk), 8-row groups. */
+/* One token against G (1, 2 or 4) 8-row groups: the activation broadcasts of a block serve all
+ * G groups. All 8 byte products of a block are summed in i16 (at most 8 * 2 * 15 * 128 = 30720)
+ * before the one widening madd. Each group's blocks are read front to back, so the G streams
+ * stay sequential; PF is how far ahead (bytes) they are prefetched. */
+#ifndef LM_R8_PF
+#define LM_R8_PF 1152       /* 8 blocks ahead: measured best of 0, 576, 1152, 1728, 2304 */
+#endif
+LM_AI void r8_gemv_groups(int G, const struct lm__block_q4_0x8 *const *wg, int64_t nb,
+                          const struct lm__block_q8_0 *x, const float *dx, const int32_t *s8, float *y)
+{
+    const __m256i m4 = _mm256_set1_epi8(0x0F), ones16 = _mm256_set1_epi16(1);
+    __m256 c[4];
+#pragma GCC unroll 4
+    for (int g = 0; g < G; g++) c[g] = _mm256_setzero_ps();
+    for (int64_t b = 0; b < nb; b++) {
+        __m256i s[4];
+#pragma GCC unroll 4
+        for (int g = 0; g < G; g++) {
+            if (LM_R8_PF) {
+                _mm_prefetch((const char *)(wg[g] + b) + LM_R8_PF, _MM_HINT_T0);
+                _mm_prefetch((const char *)(wg[g] + b) + LM_R8_PF + 64, _MM_HINT_T0);
+                _mm_prefetch((const char *)(wg[g] + b) + LM_R8_PF + 128, _MM_HINT_T0);
+            }
+            s[g] = _mm256_setzero_si256();
+        }
+#pragma GCC unroll 4
+        for (int k = 0; k < 4; k++) {
+            const __m256i xl = bcast4(x[b].qs + 4 * k), xh = bcast4(x[b].qs + 16 + 4 * k);
+#pragma GCC unroll 4
+            for (int g = 0; g < G; g++) {
+                const __m256i p = _mm256_loadu_si256((const __m256i *)(wg[g][b].qs + 32 * k));
+                s[g] = _mm256_add_epi16(s[g], _mm256_maddubs_epi16(_mm256_and_si256(p, m4), xl));
+                s[g] = _mm256_add_epi16(s[g], _mm256_maddubs_epi16(_mm256_and_si256(_mm256_srli_epi16(p, 4), m4), xh));
+            }
+        }
+        const __m256i corr = _mm256_set1_epi32(s8[b]);
+        const __m256 vdx = _mm256_set1_ps(dx[b]);
+#pragma GCC unroll 4
+        for (int g = 0; g < G; g++) {
+            const __m256i v = _mm256_sub_epi32(_mm256_madd_epi16(s[g], ones16), corr);
+            const __m256 dw = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)wg[g][b].d));
+            c[g] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(v), _mm256_mul_ps(dw, vdx), c[g]);
+        }
+    }
+#pragma GCC unroll 4
+    for (int g = 0; g < G; g++) _mm256_storeu_ps(y + 8 * g, c[g]);
+}
+
+/* y[0..nr) = W x for one token (nr a multiple of 8): groups four at a time, blocks in chunks of
+ * up to GEMV_CHUNK whose activation scales and sums are computed once. */
+#define GEMV_CHUNK 512
+static void r8_gemv(int64_t n, const void *w, size_t ws, int64_t nr, const struct lm__block_q8_0 *x, float *y)
+{
+    const int64_t nb = n / 32, ng = nr / 8;
+    float dx[GEMV_CHUNK];
+    int32_t s8[GEMV_CHUNK];
+    for (int64_t b0 = 0; b0 < nb; b0 += GEMV_CHUNK) {
+        const int64_t nbc = nb - b0 < GEMV_CHUNK ? nb - b0 : GEMV_CHUNK;
+        act_fill(dx, s8, x + b0, nbc);
+        for (int64_t g = 0; g < ng;) {
+            const int G = ng - g >= 4 ? 4 : ng - g >= 2 ? 2 : 1;
+            const struct lm__block_q4_0x8 *wg[4];
+            for (int i = 0; i < G; i++) wg[i] = (const struct lm__block_q4_0x8 *)((const char *)w + (size_t)(g + i) * 8 * ws) + b0;
+            float part[32];
+            float *out = b0 ? part : y + g * 8;
+            if (G == 4) r8_gemv_groups(4, wg, nbc, x + b0, dx, s8, out);
+            else if (G == 2) r8_gemv_groups(2, wg, nbc, x + b0, dx, s8, out);
+            else r8_gemv_groups(1, wg, nbc, x + b0, dx, s8, out);
+            if (b0)
+                for (int i = 0; i < 8 * G; i++) y[g * 8 + i] += part[i];
+            g += G;
+        }
+    }
+}
+
+/* Product for interleaved Q4_0 (nr a multiple of 8, w at a multiple-of-8 row). Tokens in fours
+ * (column chunks, activation sums computed once per chunk, 8-row groups), the rest one by one. */
 static void x86_gemm_q4_0_r8(int64_t n, const void *w, size_t ws, int64_t nr, const void *x, size_t xs,
                              int64_t nt, float *y, int64_t ldy)
 {
@@ -375,8 +460,8 @@ static void x86_gemm_q4_0_r8(int64_t n, const void *w, size_t ws, int64_t nr, co
     struct act_chunk ac[4];
     enum { GMAX = 32 };
     __m256 acc[GMAX][4];
-    for (int64_t t0 = 0; t0 < nt; t0 += 4) {
-        const int T = nt - t0 >= 4 ? 4 : 1;
+    int64_t t0 = 0;
+    for (; t0 + 4 <= nt; t0 += 4) {
         for (int64_t gp = 0; gp < ng; gp += GMAX) {
             const int64_t gn = ng - gp < GMAX ? ng - gp : GMAX;
             for (int64_t g = 0; g < gn; g++)
@@ -384,21 +469,21 @@ static void x86_gemm_q4_0_r8(int64_t n, const void *w, size_t ws, int64_t nr, co
             for (int64_t b0 = 0; b0 < nb; b0 += KCHUNK) {
                 const int64_t nbc = nb - b0 < KCHUNK ? nb - b0 : KCHUNK;
                 const struct lm__block_q8_0 *xp[4];
-                for (int t = 0; t < T; t++) {
+                for (int t = 0; t < 4; t++) {
                     xp[t] = (const struct lm__block_q8_0 *)((const char *)x + (size_t)(t0 + t) * xs) + b0;
                     act_chunk_fill(&ac[t], xp[t], nbc);
                 }
                 for (int64_t g = 0; g < gn; g++) {
                     const struct lm__block_q4_0x8 *wb = (const struct lm__block_q4_0x8 *)((const char *)w + (size_t)(gp + g) * 8 * ws) + b0;
-                    if (T == 4) r8_group(4, wb, nbc, xp, ac, acc[g]);
-                    else r8_group(1, wb, nbc, xp, ac, acc[g]);
+                    r8_group(4, wb, nbc, xp, ac, acc[g]);
                 }
             }
             for (int64_t g = 0; g < gn; g++)
-                for (int t = 0; t < T; t++) _mm256_storeu_ps(y + (t0 + t) * ldy + (gp + g) * 8, acc[g][t]);
+                for (int t = 0; t < 4; t++) _mm256_storeu_ps(y + (t0 + t) * ldy + (gp + g) * 8, acc[g][t]);
         }
-        if (T == 1) t0 -= 3;                    /* advanced by one token only */
     }
+    for (; t0 < nt; t0++)
+        r8_gemv(n, w, ws, nr, (const struct lm__block_q8_0 *)((const char *)x + (size_t)t0 * xs), y + t0 * ldy);
 }
 
 /* ---- K-quants against Q8_K activations: one weight row at a time against T tokens ---- */

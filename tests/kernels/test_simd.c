@@ -247,29 +247,35 @@ static void check_float_gemm(const struct lm__kern *k, const char *lv)
     }
 }
 
-/* Interleaved Q4_0 against the reference Q4_0 product on the original rows. */
+/* Interleaved Q4_0 against the reference Q4_0 product on the original rows: row counts that
+ * leave 1, 2 and 4-group remainders, token counts around the 4-token tiles, and rows longer than
+ * the kernels' column chunks. */
 static void check_q4_0_r8(const struct lm__kern *k, const char *lv)
 {
-    const int64_t n = 2048 + 64, nr = 48, nt = 11;
-    size_t ws = lm_row_size(LM_TYPE_Q4_0, n), xs = lm_row_size(LM_TYPE_Q8_0, n);
-    float *wf = malloc(sizeof(float) * n * nr), *xf = malloc(sizeof(float) * n * nt);
-    uint8_t *w = malloc(ws * nr), *w8 = malloc(ws * nr), *x = malloc(xs * nt);
-    for (int64_t i = 0; i < n * nr; i++) wf[i] = frand() * 0.1f;
-    for (int64_t i = 0; i < n * nt; i++) xf[i] = frand();
-    for (int64_t r = 0; r < nr; r++) lm_quantize_row(LM_TYPE_Q4_0, wf + r * n, w + r * ws, n);
-    for (int64_t r = 0; r < nt; r++) lm_quantize_row(LM_TYPE_Q8_0, xf + r * n, x + r * xs, n);
-    lm__q4_0_to_r8(w, nr, n, w8);
-    const int64_t rows[] = {8, 16, 48}, toks[] = {1, 2, 3, 4, 5, 8, 11};
-    for (int ri = 0; ri < 3; ri++)
-        for (int ti = 0; ti < 7; ti++) {
-            float ya[11 * 48], yb[11 * 48];
-            lm__kern_ref.gemm[LM_TYPE_Q4_0](n, w, ws, rows[ri], x, xs, toks[ti], ya, rows[ri]);
-            k->gemm[LM_TYPE_Q4_0_R8](n, w8, ws, rows[ri], x, xs, toks[ti], yb, rows[ri]);
-            for (int64_t i = 0; i < rows[ri] * toks[ti]; i++)
-                if (fabsf(ya[i] - yb[i]) > 1e-4f * (1 + fabsf(ya[i])))
-                    LM_FAIL_("%s Q4_0_R8 R=%d T=%d i=%d: %.7g vs %.7g", lv, (int)rows[ri], (int)toks[ti], (int)i, yb[i], ya[i]);
-        }
-    free(wf); free(xf); free(w); free(w8); free(x);
+    const int64_t lens[] = {2048 + 64, 32 * 600};
+    for (int li = 0; li < 2; li++) {
+        const int64_t n = lens[li], nr = 56, nt = 11;
+        size_t ws = lm_row_size(LM_TYPE_Q4_0, n), xs = lm_row_size(LM_TYPE_Q8_0, n);
+        float *wf = malloc(sizeof(float) * n * nr), *xf = malloc(sizeof(float) * n * nt);
+        uint8_t *w = malloc(ws * nr), *w8 = malloc(ws * nr), *x = malloc(xs * nt);
+        for (int64_t i = 0; i < n * nr; i++) wf[i] = frand() * 0.1f;
+        for (int64_t i = 0; i < n * nt; i++) xf[i] = frand();
+        for (int64_t r = 0; r < nr; r++) lm_quantize_row(LM_TYPE_Q4_0, wf + r * n, w + r * ws, n);
+        for (int64_t r = 0; r < nt; r++) lm_quantize_row(LM_TYPE_Q8_0, xf + r * n, x + r * xs, n);
+        lm__q4_0_to_r8(w, nr, n, w8);
+        const int64_t rows[] = {8, 16, 24, 40, 48, 56}, toks[] = {1, 2, 3, 4, 5, 8, 11};
+        for (int ri = 0; ri < 6; ri++)
+            for (int ti = 0; ti < 7; ti++) {
+                float ya[11 * 56], yb[11 * 56];
+                lm__kern_ref.gemm[LM_TYPE_Q4_0](n, w, ws, rows[ri], x, xs, toks[ti], ya, rows[ri]);
+                k->gemm[LM_TYPE_Q4_0_R8](n, w8, ws, rows[ri], x, xs, toks[ti], yb, rows[ri]);
+                for (int64_t i = 0; i < rows[ri] * toks[ti]; i++)
+                    if (fabsf(ya[i] - yb[i]) > 1e-4f * (1 + fabsf(ya[i])))
+                        LM_FAIL_("%s Q4_0_R8 n=%d R=%d T=%d i=%d: %.7g vs %.7g", lv, (int)n, (int)rows[ri],
+                                 (int)toks[ti], (int)i, yb[i], ya[i]);
+            }
+        free(wf); free(xf); free(w); free(w8); free(x);
+    }
 }
 
 static void check_f32_helpers(const struct lm__kern *k, const char *lv)
