@@ -384,12 +384,12 @@ LM_AI void r8_group(int T, const struct lm__block_q4_0x8 *wb, int64_t nbc, const
 #define LM_R8_PF 1152       /* 8 blocks ahead: measured best of 0, 576, 1152, 1728, 2304 */
 #endif
 LM_AI void r8_gemv_groups(int G, const struct lm__block_q4_0x8 *const *wg, int64_t nb,
-                          const struct lm__block_q8_0 *x, const float *dx, const int32_t *s8, float *y)
+                          const struct lm__block_q8_0 *x, const float *dx, const int32_t *s8, bool add, float *y)
 {
     const __m256i m4 = _mm256_set1_epi8(0x0F), ones16 = _mm256_set1_epi16(1);
     __m256 c[4];
 #pragma GCC unroll 4
-    for (int g = 0; g < G; g++) c[g] = _mm256_setzero_ps();
+    for (int g = 0; g < G; g++) c[g] = add ? _mm256_loadu_ps(y + 8 * g) : _mm256_setzero_ps();
     for (int64_t b = 0; b < nb; b++) {
         __m256i s[4];
 #pragma GCC unroll 4
@@ -425,7 +425,8 @@ LM_AI void r8_gemv_groups(int G, const struct lm__block_q4_0x8 *const *wg, int64
 }
 
 /* y[0..nr) = W x for one token (nr a multiple of 8): groups four at a time, blocks in chunks of
- * up to GEMV_CHUNK whose activation scales and sums are computed once. */
+ * up to GEMV_CHUNK whose activation scales and sums are computed once (the sums run on in y,
+ * in the same order as in the 4-token tiles). */
 #define GEMV_CHUNK 512
 static void r8_gemv(int64_t n, const void *w, size_t ws, int64_t nr, const struct lm__block_q8_0 *x, float *y)
 {
@@ -439,13 +440,9 @@ static void r8_gemv(int64_t n, const void *w, size_t ws, int64_t nr, const struc
             const int G = ng - g >= 4 ? 4 : ng - g >= 2 ? 2 : 1;
             const struct lm__block_q4_0x8 *wg[4];
             for (int i = 0; i < G; i++) wg[i] = (const struct lm__block_q4_0x8 *)((const char *)w + (size_t)(g + i) * 8 * ws) + b0;
-            float part[32];
-            float *out = b0 ? part : y + g * 8;
-            if (G == 4) r8_gemv_groups(4, wg, nbc, x + b0, dx, s8, out);
-            else if (G == 2) r8_gemv_groups(2, wg, nbc, x + b0, dx, s8, out);
-            else r8_gemv_groups(1, wg, nbc, x + b0, dx, s8, out);
-            if (b0)
-                for (int i = 0; i < 8 * G; i++) y[g * 8 + i] += part[i];
+            if (G == 4) r8_gemv_groups(4, wg, nbc, x + b0, dx, s8, b0 > 0, y + g * 8);
+            else if (G == 2) r8_gemv_groups(2, wg, nbc, x + b0, dx, s8, b0 > 0, y + g * 8);
+            else r8_gemv_groups(1, wg, nbc, x + b0, dx, s8, b0 > 0, y + g * 8);
             g += G;
         }
     }
