@@ -43,6 +43,20 @@ struct lm_pool;
 void lm_matmul(struct lm_pool *pool, enum lm_type wtype, const void *w, int64_t nrows, int64_t ncols,
                const float *x, int64_t n_tok, float *y);
 
+/* One of several products of the same activations: Y (n_tok x nrows) = X * W^T. */
+struct lm_matmul_out {
+    enum lm_type wtype;
+    const void *w;
+    int64_t nrows;
+    float *y;
+};
+
+/* lm_matmul for n_out matrices that all read the same X (ncols wide): the activations are
+ * converted once and all products share one pass of the pool, so there is one synchronisation
+ * instead of n_out. Same results as n_out lm_matmul calls. */
+void lm_matmul_multi(struct lm_pool *pool, const struct lm_matmul_out *outs, int n_out, int64_t ncols,
+                     const float *x, int64_t n_tok);
+
 /* Optional faster layout for a weight matrix, made once at load: when the kernels in use have
  * one for (type, nrows, ncols), returns the type to pass to lm_matmul from then on (e.g.
  * LM_TYPE_Q4_0_R8) and stores in *out a new buffer of the same size holding W repacked (owned

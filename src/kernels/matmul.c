@@ -1,8 +1,10 @@
 /* matmul.c — kernel selection and the matrix products the models call.
  *
- * lm_matmul converts the activations once per call to the weight type's vec_dot_type, then
- * splits the output into (row block x token block) tiles that the pool's threads take from an
- * atomic counter, so a thread that got descheduled does not hold the others back. */
+ * lm_matmul(_multi) converts the activations once per call to the weight type's vec_dot_type,
+ * then the pool's threads take the work from an atomic counter, so a thread that got
+ * descheduled does not hold the others back: for one token, chunks of rows that shrink towards
+ * the end; for several, tiles of (row block x token block). Several matrices that read the same
+ * activations (Q/K/V, gate/up) share one conversion and one pass of the pool. */
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -105,19 +107,33 @@ static void *thread_scratch(size_t n)
     return b->p;
 }
 
-struct mm_job {
+/* One matrix of a job: weights, rows, output and its tile counts. */
+struct mm_part {
     lm__gemm_fn gemm;
-    lm__from_float_fn from_float;
     const char *w;
     size_t wstride;
-    int64_t nrows, ncols;
+    int64_t nrows;
+    float *y;
+    int64_t row0;               /* first row in the job's row space (gemv) or first row block (gemm) */
+    int64_t align;              /* gemv row chunks are multiples of this but at a part's end */
+};
+
+#define MM_MAX_PARTS 4
+
+struct mm_job {
+    struct mm_part part[MM_MAX_PARTS];
+    int n_part;
+    lm__from_float_fn from_float;
+    int64_t ncols;
     const float *xf;            /* f32 activations */
     char *x;                    /* converted activations */
     size_t xstride;
     int64_t n_tok;
-    float *y;
-    int64_t rb, tb, n_rb, n_tb; /* tile sizes and counts */
-    atomic_llong next;
+    int64_t rows;               /* gemv: rows of all parts */
+    int64_t rb, tb, n_rb, n_tb; /* gemm: tile sizes; row blocks of all parts, token blocks */
+    int64_t min_chunk;          /* gemv: fewest rows per chunk */
+    int nth;
+    _Alignas(64) atomic_llong next;
 };
 
 static void convert_worker(void *a, int ith, int nth)
@@ -127,7 +143,41 @@ static void convert_worker(void *a, int ith, int nth)
         j->from_float(j->xf + t * j->ncols, j->x + (size_t)t * j->xstride, j->ncols);
 }
 
-static void mm_worker(void *a, int ith, int nth)
+/* Part holding row (gemv) or row block (gemm) i of the job. */
+static const struct mm_part *part_of(const struct mm_job *j, int64_t i)
+{
+    int p = 0;
+    while (p + 1 < j->n_part && i >= j->part[p + 1].row0) p++;
+    return &j->part[p];
+}
+
+/* One token: threads take chunks of rows of the concatenated matrices, large first and
+ * smaller towards the end (a quarter of what is left per thread, at least min_chunk rows),
+ * so they finish together without taking a shared counter for every few rows. */
+static void gemv_worker(void *a, int ith, int nth)
+{
+    struct mm_job *j = a;
+    (void)ith;
+    long long r = atomic_load_explicit(&j->next, memory_order_relaxed);
+    for (;;) {
+        if (r >= j->rows) break;
+        const struct mm_part *p = part_of(j, r);
+        const int64_t end = p->row0 + p->nrows;
+        int64_t c = (j->rows - r) / (4 * (int64_t)nth);
+        if (c < j->min_chunk) c = j->min_chunk;
+        c = (c + p->align - 1) / p->align * p->align;
+        if (c > end - r) c = end - r;
+        if (!atomic_compare_exchange_weak_explicit(&j->next, &r, r + c, memory_order_relaxed, memory_order_relaxed))
+            continue;   /* r now holds the current value */
+        const int64_t r0 = r - p->row0;
+        p->gemm(j->ncols, p->w + (size_t)r0 * p->wstride, p->wstride, c, j->x, j->xstride, 1, p->y + r0, p->nrows);
+        r = atomic_load_explicit(&j->next, memory_order_relaxed);
+    }
+}
+
+/* Several tokens: tiles of rb rows x tb tokens from a shared counter, row blocks of all parts
+ * for the first token block, then the next. */
+static void gemm_worker(void *a, int ith, int nth)
 {
     struct mm_job *j = a;
     const int64_t total = j->n_rb * j->n_tb;
@@ -135,54 +185,77 @@ static void mm_worker(void *a, int ith, int nth)
     for (;;) {
         int64_t c = atomic_fetch_add_explicit(&j->next, 1, memory_order_relaxed);
         if (c >= total) break;
-        int64_t tbi = c / j->n_rb, rbi = c % j->n_rb;
-        int64_t r0 = rbi * j->rb, t0 = tbi * j->tb;
-        int64_t nr = j->nrows - r0 < j->rb ? j->nrows - r0 : j->rb;
-        int64_t nt = j->n_tok - t0 < j->tb ? j->n_tok - t0 : j->tb;
-        j->gemm(j->ncols, j->w + (size_t)r0 * j->wstride, j->wstride, nr, j->x + (size_t)t0 * j->xstride,
-                j->xstride, nt, j->y + t0 * j->nrows + r0, j->nrows);
+        const int64_t tbi = c / j->n_rb, rbi = c % j->n_rb;
+        const struct mm_part *p = part_of(j, rbi);
+        const int64_t r0 = (rbi - p->row0) * j->rb, t0 = tbi * j->tb;
+        const int64_t nr = p->nrows - r0 < j->rb ? p->nrows - r0 : j->rb;
+        const int64_t nt = j->n_tok - t0 < j->tb ? j->n_tok - t0 : j->tb;
+        p->gemm(j->ncols, p->w + (size_t)r0 * p->wstride, p->wstride, nr, j->x + (size_t)t0 * j->xstride, j->xstride,
+                nt, p->y + t0 * p->nrows + r0, p->nrows);
     }
 }
 
-/* Y = X * W^T over the pool (see lm/kernels.h). */
-void lm_matmul(struct lm_pool *pool, enum lm_type wtype, const void *w, int64_t nrows, int64_t ncols,
-               const float *x, int64_t n_tok, float *y)
+/* Y_i = X * W_i^T for every part over the pool (see lm/kernels.h). */
+void lm_matmul_multi(struct lm_pool *pool, const struct lm_matmul_out *outs, int n_out, int64_t ncols,
+                     const float *x, int64_t n_tok)
 {
     const struct lm__kern *k = lm__kern_active();
-    const struct lm_type_traits *tr = lm__type_traits((int)wtype);
-    if (!tr || !k->gemm[wtype] || nrows <= 0 || n_tok <= 0) return;
-    if (wtype == LM_TYPE_Q4_0_R8 && nrows % 8) return;      /* lm_weights_prepare never makes it */
-    enum lm_type vt = tr->vec_dot_type;
-    struct mm_job j = {
-        .gemm = k->gemm[wtype], .from_float = k->from_float[vt], .w = w,
-        .wstride = lm_row_size(wtype == LM_TYPE_Q4_0_R8 ? LM_TYPE_Q4_0 : wtype, ncols), .nrows = nrows, .ncols = ncols, .xf = x,
-        .xstride = lm_row_size(vt, ncols), .n_tok = n_tok, .y = y,
-    };
-    int nth = lm_pool_size(pool);
+    if (n_tok <= 0 || n_out <= 0) return;
+    enum lm_type vt = LM_TYPE_COUNT;
+    bool same = n_out <= MM_MAX_PARTS;
+    for (int i = 0; i < n_out && same; i++) {
+        const struct lm_type_traits *tr = lm__type_traits((int)outs[i].wtype);
+        if (!tr) same = false;
+        else if (i == 0) vt = tr->vec_dot_type;
+        else same = tr->vec_dot_type == vt;
+    }
+    if (!same) {        /* different activation types: one product at a time */
+        for (int i = 0; i < n_out; i++) lm_matmul_multi(pool, &outs[i], 1, ncols, x, n_tok);
+        return;
+    }
+    struct mm_job j = {.from_float = k->from_float[vt], .ncols = ncols, .xf = x, .xstride = lm_row_size(vt, ncols),
+                       .n_tok = n_tok, .nth = lm_pool_size(pool)};
+    /* Generation: chunks of at least 32 rows (64 for short rows). Prefill: tiles of 64 rows x
+     * 64 tokens keep both operands in L2. */
+    j.min_chunk = ncols >= 4096 ? 32 : 64;
+    j.rb = 64;
+    j.tb = n_tok == 1 ? 1 : 64;
+    for (int i = 0; i < n_out; i++) {
+        const struct lm_matmul_out *o = &outs[i];
+        if (!k->gemm[o->wtype] || o->nrows <= 0) continue;
+        if (o->wtype == LM_TYPE_Q4_0_R8 && o->nrows % 8) continue;      /* lm_weights_prepare never makes it */
+        struct mm_part *p = &j.part[j.n_part++];
+        *p = (struct mm_part){
+            .gemm = k->gemm[o->wtype], .w = o->w, .nrows = o->nrows, .y = o->y,
+            .wstride = lm_row_size(o->wtype == LM_TYPE_Q4_0_R8 ? LM_TYPE_Q4_0 : o->wtype, ncols),
+            .row0 = n_tok == 1 ? j.rows : j.n_rb, .align = o->wtype == LM_TYPE_Q4_0_R8 ? 32 : 1,
+        };
+        j.rows += o->nrows;
+        j.n_rb += (o->nrows + j.rb - 1) / j.rb;
+    }
+    if (j.n_part == 0) return;
     if (vt == LM_TYPE_F32) {
         j.x = (char *)x;
     } else {
         size_t need = j.xstride * (size_t)n_tok;
         j.x = pool ? lm_pool_scratch(pool, need) : thread_scratch(need);
         if (!j.x) return;
-        if (n_tok >= 2 * nth && nth > 1) lm_pool_run(pool, convert_worker, &j);
+        if (n_tok >= 2 * j.nth && j.nth > 1) lm_pool_run(pool, convert_worker, &j);
         else convert_worker(&j, 0, 1);
     }
-    /* Generation: many row blocks per thread so early finishers can steal. Prefill: tiles of
-     * 64 rows x 64 tokens keep both operands in L2. */
-    if (n_tok == 1) {
-        int64_t rb = nrows / (nth * 8);
-        j.rb = rb < 16 ? 16 : (rb + 15) / 16 * 16;
-        j.tb = 1;
-    } else {
-        j.rb = 64;
-        j.tb = 64;
-    }
-    j.n_rb = (nrows + j.rb - 1) / j.rb;
     j.n_tb = (n_tok + j.tb - 1) / j.tb;
     atomic_init(&j.next, 0);
-    if (j.n_rb * j.n_tb == 1 || nth == 1) mm_worker(&j, 0, 1);
-    else lm_pool_run(pool, mm_worker, &j);
+    lm_pool_fn fn = n_tok == 1 ? gemv_worker : gemm_worker;
+    if (j.nth == 1 || (n_tok == 1 ? j.rows <= j.min_chunk : j.n_rb * j.n_tb == 1)) fn(&j, 0, 1);
+    else lm_pool_run(pool, fn, &j);
+}
+
+/* Y = X * W^T over the pool (see lm/kernels.h). */
+void lm_matmul(struct lm_pool *pool, enum lm_type wtype, const void *w, int64_t nrows, int64_t ncols,
+               const float *x, int64_t n_tok, float *y)
+{
+    const struct lm_matmul_out o = {wtype, w, nrows, y};
+    lm_matmul_multi(pool, &o, 1, ncols, x, n_tok);
 }
 
 /* Whether the active kernels have a faster layout for these weights. */
