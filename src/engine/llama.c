@@ -30,7 +30,8 @@ struct llama {
 /* Per-context state: the KV cache and activations for n_batch tokens. */
 struct llama_ctx {
     struct lm__kv kv;
-    float *x, *xn, *q, *k, *v, *att, *tmp, *gate, *up, *rope;
+    float *x, *xn, *q, *k, *v, *att, *tmp, *gate, *up;
+    float *rope;                        /* a RoPE cache of n_rot per pool thread */
 };
 
 static int hp_int(const struct lm_model *m, const char *suffix, bool required, int def, int lo, int hi, int *out,
@@ -180,17 +181,64 @@ static int llama_ctx_init(struct lm_ctx *c, struct lm_error *err)
     s->tmp = malloc(nb * ne * sizeof(float));
     s->gate = malloc(nb * (size_t)l->n_ff * sizeof(float));
     s->up = malloc(nb * (size_t)l->n_ff * sizeof(float));
-    s->rope = malloc((size_t)l->n_rot * sizeof(float));
+    s->rope = malloc((size_t)lm_pool_size(c->pool) * (size_t)l->n_rot * sizeof(float));
     if (!s->x || !s->xn || !s->q || !s->k || !s->v || !s->att || !s->tmp || !s->gate || !s->up || !s->rope)
         return lm_error_set(err, LM_ENOMEM, "context: out of memory for a batch of %d", c->n_batch);
     return 0;
 }
 
-/* Adds bias b (n) to each of n_tok rows of x, when b is given. */
-static void add_bias(float *x, const float *b, int n_tok, int64_t n)
+/* The per-token work between the matrix products, split over the batch's tokens by
+ * lm__parallel_for. Each step does per token exactly what the sequential code would. */
+struct tok_job {
+    const struct llama *l;
+    struct llama_ctx *s;
+    const struct llama_layer *y;
+    const struct lm__ubatch *ub;
+    int il;
+    bool residual;                      /* add s->tmp into s->x first */
+    const float *norm;                  /* rmsnorm weight: s->xn = rmsnorm(s->x) */
+};
+
+/* x += tmp (when residual), xn = rmsnorm(x) * norm, for tokens [t0, t1). */
+static void tok_add_norm(void *arg, int64_t t0, int64_t t1, int ith)
 {
-    if (!b) return;
-    for (int t = 0; t < n_tok; t++) lm__add(x + (size_t)t * (size_t)n, b, n);
+    (void)ith;
+    const struct tok_job *j = arg;
+    const int64_t ne = j->l->n_embd;
+    for (int64_t t = t0; t < t1; t++) {
+        float *x = j->s->x + t * ne;
+        if (j->residual) lm__add(x, j->s->tmp + t * ne, ne);
+        lm__rmsnorm(j->s->xn + t * ne, x, j->norm, ne, j->l->eps);
+    }
+}
+
+/* Q/K/V biases, RoPE and the KV cache store for tokens [t0, t1). */
+static void tok_rope_store(void *arg, int64_t t0, int64_t t1, int ith)
+{
+    const struct tok_job *j = arg;
+    const struct llama *l = j->l;
+    struct llama_ctx *s = j->s;
+    const int hd = l->hd;
+    const int64_t nq = (int64_t)l->n_head * hd, nkv = (int64_t)l->n_head_kv * hd;
+    float *cs = s->rope + (size_t)ith * (size_t)l->n_rot;         /* this thread's cache */
+    for (int64_t t = t0; t < t1; t++) {
+        float *q = s->q + t * nq, *k = s->k + t * nkv, *v = s->v + t * nkv;
+        if (j->y->bq) lm__add(q, j->y->bq, nq);
+        if (j->y->bk) lm__add(k, j->y->bk, nkv);
+        if (j->y->bv) lm__add(v, j->y->bv, nkv);
+        lm__rope_cache(cs, l->n_rot, j->ub->pos[t], l->freq_base, l->freq_scale, l->freq_factors);
+        for (int h = 0; h < l->n_head; h++) lm__rope_apply(q + (size_t)h * hd, cs, l->n_rot, l->neox);
+        for (int h = 0; h < l->n_head_kv; h++) lm__rope_apply(k + (size_t)h * hd, cs, l->n_rot, l->neox);
+        lm__kv_store(&s->kv, j->il, j->ub->seq[t], j->ub->pos[t], k, v);
+    }
+}
+
+/* gate = silu(gate) * up over elements [i0, i1). */
+static void elt_swiglu(void *arg, int64_t i0, int64_t i1, int ith)
+{
+    (void)ith;
+    const struct tok_job *j = arg;
+    lm__swiglu(j->s->gate + i0, j->s->up + i0, i1 - i0);
 }
 
 static int llama_forward(struct lm_ctx *c, const struct lm__ubatch *ub, float *logits, struct lm_error *err)
@@ -200,37 +248,36 @@ static int llama_forward(struct lm_ctx *c, const struct lm__ubatch *ub, float *l
     const int n = ub->n, ne = l->n_embd, hd = l->hd;
     const int64_t nq = (int64_t)l->n_head * hd, nkv = (int64_t)l->n_head_kv * hd;
     struct lm_pool *pool = c->pool;
+    struct tok_job j = {.l = l, .s = s, .ub = ub};
 
     lm_get_rows(l->tok_embd.type, l->tok_embd.data, ne, ub->tokens, n, s->x);
     for (int il = 0; il < l->n_layer; il++) {
         const struct llama_layer *y = &l->layers[il];
-        for (int t = 0; t < n; t++)
-            lm__rmsnorm(s->xn + (size_t)t * ne, s->x + (size_t)t * ne, y->attn_norm, ne, l->eps);
-        lm_matmul(pool, y->wq.type, y->wq.data, nq, ne, s->xn, n, s->q);
-        lm_matmul(pool, y->wk.type, y->wk.data, nkv, ne, s->xn, n, s->k);
-        lm_matmul(pool, y->wv.type, y->wv.data, nkv, ne, s->xn, n, s->v);
-        add_bias(s->q, y->bq, n, nq);
-        add_bias(s->k, y->bk, n, nkv);
-        add_bias(s->v, y->bv, n, nkv);
-        for (int t = 0; t < n; t++) {
-            lm__rope_cache(s->rope, l->n_rot, ub->pos[t], l->freq_base, l->freq_scale, l->freq_factors);
-            for (int h = 0; h < l->n_head; h++) lm__rope_apply(s->q + (size_t)t * nq + (size_t)h * hd, s->rope, l->n_rot, l->neox);
-            for (int h = 0; h < l->n_head_kv; h++) lm__rope_apply(s->k + (size_t)t * nkv + (size_t)h * hd, s->rope, l->n_rot, l->neox);
-            lm__kv_store(&s->kv, il, ub->seq[t], ub->pos[t], s->k + (size_t)t * nkv, s->v + (size_t)t * nkv);
-        }
+        j.y = y;
+        j.il = il;
+        /* the previous layer's FFN output joins the residual here, with this layer's norm */
+        j.residual = il > 0;
+        j.norm = y->attn_norm;
+        lm__parallel_for(pool, n, 1, tok_add_norm, &j);
+        const struct lm_matmul_out qkv[3] = {{y->wq.type, y->wq.data, nq, s->q},
+                                             {y->wk.type, y->wk.data, nkv, s->k},
+                                             {y->wv.type, y->wv.data, nkv, s->v}};
+        lm_matmul_multi(pool, qkv, 3, ne, s->xn, n);
+        lm__parallel_for(pool, n, 1, tok_rope_store, &j);
         struct lm__attn a = {&s->kv, il, n, l->n_head, ub->pos, ub->seq, s->q, s->att, 1.0f / sqrtf((float)hd), 0, 0,
                              c->flash_attn};
         lm__attention(pool, &a);
         lm_matmul(pool, y->wo.type, y->wo.data, ne, nq, s->att, n, s->tmp);
-        lm__add(s->x, s->tmp, (int64_t)n * ne);
-        for (int t = 0; t < n; t++)
-            lm__rmsnorm(s->xn + (size_t)t * ne, s->x + (size_t)t * ne, y->ffn_norm, ne, l->eps);
-        lm_matmul(pool, y->gate.type, y->gate.data, l->n_ff, ne, s->xn, n, s->gate);
-        lm_matmul(pool, y->up.type, y->up.data, l->n_ff, ne, s->xn, n, s->up);
-        lm__swiglu(s->gate, s->up, (int64_t)n * l->n_ff);
+        j.residual = true;
+        j.norm = y->ffn_norm;
+        lm__parallel_for(pool, n, 1, tok_add_norm, &j);
+        const struct lm_matmul_out gate_up[2] = {{y->gate.type, y->gate.data, l->n_ff, s->gate},
+                                                 {y->up.type, y->up.data, l->n_ff, s->up}};
+        lm_matmul_multi(pool, gate_up, 2, ne, s->xn, n);
+        lm__parallel_for(pool, (int64_t)n * l->n_ff, 2048, elt_swiglu, &j);
         lm_matmul(pool, y->down.type, y->down.data, ne, l->n_ff, s->gate, n, s->tmp);
-        lm__add(s->x, s->tmp, (int64_t)n * ne);
     }
+    lm__add(s->x, s->tmp, (int64_t)n * ne);
     if (ub->n_out == 0) return 0;
     for (int k = 0; k < ub->n_out; k++)
         lm__rmsnorm(s->xn + (size_t)k * ne, s->x + (size_t)ub->out_idx[k] * ne, l->output_norm, ne, l->eps);

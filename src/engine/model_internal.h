@@ -133,6 +133,10 @@ void lm__softmax(float *x, int64_t n);
 void lm__swiglu(float *x, const float *y, int64_t n);
 /* out[i] += x[i] over n. */
 void lm__add(float *out, const float *x, int64_t n);
+/* Runs fn(arg, i0, i1, ith) over [0, n) split into equal contiguous ranges, one per pool
+ * thread (ith = its index, < lm_pool_size), or on the caller alone (ith 0) when n < 2 * grain. */
+typedef void (*lm__range_fn)(void *arg, int64_t i0, int64_t i1, int ith);
+void lm__parallel_for(struct lm_pool *pool, int64_t n, int64_t grain, lm__range_fn fn, void *arg);
 /* Monotonic milliseconds. */
 double lm__now_ms(void);
 

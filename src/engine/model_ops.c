@@ -4,6 +4,7 @@
 #include <time.h>
 
 #include "engine/model_internal.h"
+#include "lm/pool.h"
 
 void lm__rmsnorm(float *out, const float *x, const float *w, int64_t n, float eps)
 {
@@ -68,4 +69,28 @@ double lm__now_ms(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+struct range_job {
+    lm__range_fn fn;
+    void *arg;
+    int64_t n;
+};
+
+static void range_worker(void *a, int ith, int nth)
+{
+    const struct range_job *j = a;
+    const int64_t i0 = j->n * ith / nth, i1 = j->n * (ith + 1) / nth;
+    if (i0 < i1) j->fn(j->arg, i0, i1, ith);
+}
+
+void lm__parallel_for(struct lm_pool *pool, int64_t n, int64_t grain, lm__range_fn fn, void *arg)
+{
+    if (n <= 0) return;
+    if (lm_pool_size(pool) == 1 || n < 2 * grain) {
+        fn(arg, 0, n, 0);
+        return;
+    }
+    struct range_job j = {fn, arg, n};
+    lm_pool_run(pool, range_worker, &j);
 }
