@@ -68,6 +68,13 @@ static void to_f16_ref(uint16_t *dst, const float *x, int n)
 
 typedef float (*dot_f16_fn)(const uint16_t *a, const float *b, int n);
 static dot_f16_fn dot_f16 = dot_f16_f32_ref;
+
+/* out[h] = dot_f16(a, b + h * ldb, n) for h < G. */
+static void dot_f16_multi_ref(const uint16_t *a, const float *b, int ldb, int G, int n, float *out)
+{
+    for (int h = 0; h < G; h++) out[h] = dot_f16(a, b + (size_t)h * (size_t)ldb, n);
+}
+static void (*dot_f16_multi)(const uint16_t *a, const float *b, int ldb, int G, int n, float *out) = dot_f16_multi_ref;
 static void (*round_f16)(float *dst, const float *x, int n) = round_f16_ref;
 static void (*to_f16)(uint16_t *dst, const float *x, int n) = to_f16_ref;
 static pthread_once_t dot_once = PTHREAD_ONCE_INIT;
@@ -78,6 +85,7 @@ static void pick_dot(void)
     const struct lm_cpu_features *f = lm_cpu_features();
     if (f->avx2 && f->fma && f->f16c) {
         dot_f16 = lm__dot_f16_f32_avx2;
+        dot_f16_multi = lm__dot_f16_f32_multi_avx2;
         round_f16 = lm__round_f16_avx2;
         to_f16 = lm__to_f16_avx2;
     }
@@ -128,42 +136,65 @@ static void attn_flash_one(const struct lm__attn *a, const uint16_t *kb, const u
     for (int d = 0; d < kv->hd_v; d++) o[d] = lm_f16_to_f32(acc[d]) * inv;
 }
 
-/* Worker: (token, head) pairs ith, ith + nth, ... Scores = K q and out = V^T p are computed
- * with q and p rounded to f16 first, which is what llama.cpp's f16 matrix products do. */
+/* Query heads per work item: heads sharing a KV head are done together, so each K and V
+ * row is converted once for up to HEADS of them. */
+#define HEADS 4
+/* Scratch of up to this many floats per worker lives on its stack (else one malloc per call). */
+#define STACK_FLOATS 16384
+
+/* Worker: items (token, KV head, chunk of up to HEADS of its query heads) ith, ith + nth, ...
+ * Scores = K q and out = V^T p are computed with q and p rounded to f16 first, which is what
+ * llama.cpp's f16 matrix products do; each dot product sums as the single-head one does. */
 static void attn_worker(void *arg, int ith, int nth)
 {
     const struct lm__attn *a = ((struct attn_job *)arg)->a;
     const struct lm__kv *kv = a->kv;
-    float *sc = malloc(((size_t)kv->n_ctx + (size_t)kv->hd_k + (size_t)kv->hd_v) * sizeof *sc);
+    const size_t need = (size_t)HEADS * ((size_t)kv->n_ctx + (size_t)kv->hd_k) + (size_t)kv->hd_v;
+    float stack[STACK_FLOATS];
+    float *sc = need <= STACK_FLOATS ? stack : malloc(need * sizeof *sc);
     if (!sc) return;  /* cannot happen in practice; leaves out unchanged rather than crash */
-    float *q16 = sc + kv->n_ctx;
-    uint16_t *acc = (uint16_t *)(q16 + kv->hd_k);
-    const int group = a->n_head / kv->n_head_kv;
-    const int n_items = a->n_tok * a->n_head;
+    float *q16 = sc + (size_t)HEADS * (size_t)kv->n_ctx;
+    uint16_t *acc = (uint16_t *)(q16 + (size_t)HEADS * (size_t)kv->hd_k);
+    const int group = a->n_head / kv->n_head_kv, n_chunk = (group + HEADS - 1) / HEADS;
+    const int n_items = a->n_tok * kv->n_head_kv * n_chunk;
     for (int it = ith; it < n_items; it += nth) {
-        const int t = it / a->n_head, h = it % a->n_head, hk = h / group;
+        const int t = it / (kv->n_head_kv * n_chunk), r = it % (kv->n_head_kv * n_chunk);
+        const int hk = r / n_chunk, h0 = hk * group + r % n_chunk * HEADS;
+        const int G = hk * group + group - h0 < HEADS ? hk * group + group - h0 : HEADS;
         const int pos = a->pos[t], seq = a->seq[t];
         int j0 = 0;
         if (a->window > 0 && pos - a->window + 1 > 0) j0 = pos - a->window + 1;
         const int n = pos + 1 - j0;
-        round_f16(q16, a->q + ((size_t)t * (size_t)a->n_head + (size_t)h) * (size_t)kv->hd_k, kv->hd_k);
+        for (int g = 0; g < G; g++)
+            round_f16(q16 + (size_t)g * (size_t)kv->hd_k,
+                      a->q + ((size_t)t * (size_t)a->n_head + (size_t)(h0 + g)) * (size_t)kv->hd_k, kv->hd_k);
         const uint16_t *kb = kv->k + block(kv, a->il, seq, hk, kv->hd_k) + (size_t)j0 * (size_t)kv->hd_k;
-        float *o = a->out + ((size_t)t * (size_t)a->n_head + (size_t)h) * (size_t)kv->hd_v;
+        float *o = a->out + ((size_t)t * (size_t)a->n_head + (size_t)h0) * (size_t)kv->hd_v;
         const uint16_t *vb = kv->v + block(kv, a->il, seq, hk, kv->hd_v) + (size_t)j0;
         if (a->flash) {
-            attn_flash_one(a, kb, vb, q16, n, acc, o);
+            for (int g = 0; g < G; g++)
+                attn_flash_one(a, kb, vb, q16 + (size_t)g * (size_t)kv->hd_k, n, acc, o + (size_t)g * (size_t)kv->hd_v);
             continue;
         }
+        float d[HEADS];
         for (int j = 0; j < n; j++) {
-            float s = dot_f16(kb + (size_t)j * (size_t)kv->hd_k, q16, kv->hd_k) * a->scale;
-            if (a->softcap > 0) s = a->softcap * tanhf(s / a->softcap);
-            sc[j] = s;
+            dot_f16_multi(kb + (size_t)j * (size_t)kv->hd_k, q16, kv->hd_k, G, kv->hd_k, d);
+            for (int g = 0; g < G; g++) {
+                float s = d[g] * a->scale;
+                if (a->softcap > 0) s = a->softcap * tanhf(s / a->softcap);
+                sc[(size_t)g * (size_t)n + (size_t)j] = s;
+            }
         }
-        lm__softmax(sc, n);
-        round_f16(sc, sc, n);
-        for (int d = 0; d < kv->hd_v; d++) o[d] = dot_f16(vb + (size_t)d * (size_t)kv->n_ctx, sc, n);
+        for (int g = 0; g < G; g++) {
+            lm__softmax(sc + (size_t)g * (size_t)n, n);
+            round_f16(sc + (size_t)g * (size_t)n, sc + (size_t)g * (size_t)n, n);
+        }
+        for (int dd = 0; dd < kv->hd_v; dd++) {
+            dot_f16_multi(vb + (size_t)dd * (size_t)kv->n_ctx, sc, n, G, n, d);
+            for (int g = 0; g < G; g++) o[(size_t)g * (size_t)kv->hd_v + (size_t)dd] = d[g];
+        }
     }
-    free(sc);
+    if (sc != stack) free(sc);
 }
 
 void lm__attention(struct lm_pool *pool, const struct lm__attn *a)
