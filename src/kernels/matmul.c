@@ -209,8 +209,9 @@ void lm_matmul_multi(struct lm_pool *pool, const struct lm_matmul_out *outs, int
         else if (i == 0) vt = tr->vec_dot_type;
         else same = tr->vec_dot_type == vt;
     }
-    if (!same) {        /* different activation types: one product at a time */
-        for (int i = 0; i < n_out; i++) lm_matmul_multi(pool, &outs[i], 1, ncols, x, n_tok);
+    if (!same) {        /* different activation types (or an unknown type): one product at a time */
+        if (n_out > 1)
+            for (int i = 0; i < n_out; i++) lm_matmul_multi(pool, &outs[i], 1, ncols, x, n_tok);
         return;
     }
     struct mm_job j = {.from_float = k->from_float[vt], .ncols = ncols, .xf = x, .xstride = lm_row_size(vt, ncols),

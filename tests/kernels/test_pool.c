@@ -119,6 +119,15 @@ static void test_matmul_multi(void)
             ASSERT(memcmp(y1[m], y3[m], sizeof(float) * (size_t)(rows[m] * nt)) == 0);
         }
     }
+    /* a type without kernels leaves its output alone, alone or among others */
+    float keep = 123.0f;
+    const struct lm_matmul_out bad = {(enum lm_type)1000, wf[0], 1, &keep};
+    lm_matmul_multi(p, &bad, 1, ncols, x, 1);
+    const struct lm_matmul_out mixed[2] = {bad, {wt[0], wp[0], rows[0], y3[0]}};
+    lm_matmul_multi(p, mixed, 2, ncols, x, 1);
+    lm_matmul(NULL, wt[0], wp[0], rows[0], ncols, x, 1, y1[0]);
+    ASSERT(memcmp(y1[0], y3[0], sizeof(float) * (size_t)rows[0]) == 0);
+    ASSERT(keep == 123.0f);
     lm_pool_free(p);
     for (int m = 0; m < 3; m++) {
         if (wt[m] == LM_TYPE_Q4_0) free(wp[m]);
