@@ -273,6 +273,15 @@ static void check_q4_0_r8(const struct lm__kern *k, const char *lv)
                     if (fabsf(ya[i] - yb[i]) > 1e-4f * (1 + fabsf(ya[i])))
                         LM_FAIL_("%s Q4_0_R8 n=%d R=%d T=%d i=%d: %.7g vs %.7g", lv, (int)n, (int)rows[ri],
                                  (int)toks[ti], (int)i, yb[i], ya[i]);
+                /* each token alone gives the same bits as in the batch */
+                for (int64_t t = 0; t < toks[ti]; t++) {
+                    float one[56];
+                    k->gemm[LM_TYPE_Q4_0_R8](n, w8, ws, rows[ri], x + t * xs, xs, 1, one, rows[ri]);
+                    for (int64_t r = 0; r < rows[ri]; r++)
+                        if (one[r] != yb[t * rows[ri] + r])
+                            LM_FAIL_("%s Q4_0_R8 n=%d R=%d T=%d r=%d t=%d: %.9g in the batch, %.9g alone", lv, (int)n,
+                                     (int)rows[ri], (int)toks[ti], (int)r, (int)t, yb[t * rows[ri] + r], one[r]);
+                }
             }
         free(wf); free(xf); free(w); free(w8); free(x);
     }
