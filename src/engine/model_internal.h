@@ -142,8 +142,9 @@ double lm__now_ms(void);
 
 /* --- the KV cache (kv.c) --------------------------------------------------------------
  * f16 like llama.cpp's default cache. Per layer, sequence and KV head: K rows [n_ctx][hd_k],
- * V transposed [hd_v][n_ctx], so that attention runs as f16 matrix products through
- * lm_matmul (the query and the probabilities are rounded to f16 on the way, as in llama.cpp). */
+ * V transposed [hd_v][n_ctx]. Attention (lm__attention) dots the cache rows directly, one work
+ * item per token, KV head and up to four of its query heads, with the query and the
+ * probabilities rounded to f16 on the way, as in llama.cpp. */
 struct lm__kv {
     int n_layer, n_seq, n_ctx, n_head_kv, hd_k, hd_v;
     uint16_t *k, *v;
