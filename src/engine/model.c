@@ -87,6 +87,15 @@ static int find_tensor(struct lm_model *m, const struct lm_gguf_tensor **t, bool
     return lm_error_set(err, LM_EFORMAT, "model: %s: missing tensor %s", m->arch_name, name);
 }
 
+/* Gives back the whole pages a mapped tensor lies on. Private clean file pages are simply
+ * dropped; nothing reads them again (a page shared with a neighbour is re-read if it is used). */
+static void drop_pages(const struct lm_gguf_tensor *t)
+{
+    const size_t pg = (size_t)sysconf(_SC_PAGESIZE);
+    uintptr_t a = ((uintptr_t)t->data + pg - 1) / pg * pg, b = ((uintptr_t)t->data + t->size) / pg * pg;
+    if (b > a) madvise((void *)a, b - a, MADV_DONTNEED);
+}
+
 /* Swaps a matrix for the kernels' repacked layout when they have one, and gives the mapped
  * pages back to the system (private file pages are dropped clean and would be re-read), so
  * resident memory stays at one copy of the weights. */
@@ -118,21 +127,16 @@ static int prepare(struct lm_model *m, struct lm__mat *mat, const struct lm_gguf
             m->cap_dropped = nc;
         }
         m->dropped[m->n_dropped++] = t;
+        drop_pages(t);      /* now, so that loading never holds both copies of the weights */
     }
     return 0;
 }
 
-/* Gives back the mapped pages of repacked tensors (after loading, so pages that readahead
- * brought in while later tensors were read go too). Private clean file pages are simply
- * dropped; nothing reads them again. */
+/* Gives back the mapped pages of repacked tensors again after loading, so pages that readahead
+ * brought in while later tensors were read go too. */
 static void release_dropped(struct lm_model *m)
 {
-    const size_t pg = (size_t)sysconf(_SC_PAGESIZE);
-    for (size_t i = 0; i < m->n_dropped; i++) {
-        const struct lm_gguf_tensor *t = m->dropped[i];
-        uintptr_t a = ((uintptr_t)t->data + pg - 1) / pg * pg, b = ((uintptr_t)t->data + t->size) / pg * pg;
-        if (b > a) madvise((void *)a, b - a, MADV_DONTNEED);
-    }
+    for (size_t i = 0; i < m->n_dropped; i++) drop_pages(m->dropped[i]);
     free(m->dropped);
     m->dropped = NULL;
     m->n_dropped = m->cap_dropped = 0;
