@@ -1,7 +1,7 @@
 /* kbench.c — microbenchmark of the matmul kernels on TinyLlama-1.1B-like shapes: generation
  * (one token, weights streamed: GB/s) and prompt processing (many tokens: GOP/s), plus the
  * machine's read bandwidth with the same threads. Built and run by bench/engine/run.sh.
- * Usage: kbench [threads] [type ...]   (types: q4_0 q4_0_r8 q8_0 q4_k q6_k f16 f32 ...) */
+ * Usage: kbench [threads] [type ...]   (types: q4_0 q4_0_r8 q8_0 q8_0_r8 q4_k q6_k f16 f32 ...) */
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -64,9 +64,9 @@ int main(int argc, char **argv)
     if (argc > 2) ntypes = 0;
     for (int ti = 0; ti < (argc > 2 ? argc - 2 : ntypes); ti++) {
         const char *tn = argc > 2 ? argv[2 + ti] : types[ti];
-        /* "q4_0_r8": Q4_0 repacked by lm_weights_prepare (what the loader can opt into) */
-        const bool r8 = strcmp(tn, "q4_0_r8") == 0;
-        int t = r8 ? LM_TYPE_Q4_0 : lm_type_from_name(tn);
+        /* "q4_0_r8"/"q8_0_r8": Q4_0/Q8_0 repacked by lm_weights_prepare (what the loader opts into) */
+        const bool r8 = strcmp(tn, "q4_0_r8") == 0 || strcmp(tn, "q8_0_r8") == 0;
+        int t = r8 ? (tn[1] == '4' ? LM_TYPE_Q4_0 : LM_TYPE_Q8_0) : lm_type_from_name(tn);
         if (t < 0) continue;
         /* one TinyLlama layer's matrices, repeated to exceed the caches: 22 layers worth */
         const int64_t ne = 2048, nff = 5632;
@@ -87,7 +87,7 @@ int main(int argc, char **argv)
             free(row);
             if (r8) {
                 void *p = NULL;
-                int nt = lm_weights_prepare(LM_TYPE_Q4_0, w[s], shapes[s][0] * reps[s] * nl, shapes[s][1], &p);
+                int nt = lm_weights_prepare((enum lm_type)t, w[s], shapes[s][0] * reps[s] * nl, shapes[s][1], &p);
                 if (p) {
                     free(w[s]);
                     w[s] = p;

@@ -8,7 +8,7 @@
  * The implementation is chosen once at run time from lm_cpu_features(): scalar reference,
  * AVX2, AVX-512 (+VNNI), NEON (+dotprod); LM_CPU_DISABLE=avx2 (etc.) forces a fallback.
  * SIMD coverage (anything else runs the scalar reference, same results within float rounding):
- *   x86 AVX2: F32, F16, BF16, Q4_0, Q4_0_R8, Q4_1, Q8_0, Q4_K, Q5_K, Q6_K; Q8_0/Q8_1/Q8_K/F16 activations.
+ *   x86 AVX2: F32, F16, BF16, Q4_0, Q4_0_R8, Q4_1, Q8_0, Q8_0_R8, Q4_K, Q5_K, Q6_K; Q8_0/Q8_1/Q8_K/F16 activations.
  *   x86 AVX-512 VNNI: the AVX2 set, Q4_0/Q8_0 tiles with VPDPBUSD.
  *   ARM NEON (+SDOT): F32, F16, BF16, Q4_0, Q4_1, Q8_0, Q4_K, Q5_K, Q6_K; Q8_0/Q8_1/Q8_K/F16/BF16
  *   activation conversion.
@@ -59,10 +59,12 @@ void lm_matmul_multi(struct lm_pool *pool, const struct lm_matmul_out *outs, int
 
 /* Optional faster layout for a weight matrix, made once at load: when the kernels in use have
  * one for (type, nrows, ncols), returns the type to pass to lm_matmul from then on (e.g.
- * LM_TYPE_Q4_0_R8) and stores in *out a new buffer of the same size holding W repacked (owned
- * by the caller, free with lm_weights_free). Otherwise returns type unchanged and *out = NULL:
- * keep using W as it is. Repacked weights work only with lm_matmul and lm_get_rows (same row
- * indices), with the same results as the original layout. Returns -1 if allocation fails. */
+ * LM_TYPE_Q4_0_R8, LM_TYPE_Q8_0_R8) and stores in *out a new buffer of the same size holding W
+ * repacked (owned by the caller, free with lm_weights_free). Otherwise returns type unchanged
+ * and *out = NULL: keep using W as it is. Repacked weights work only with lm_matmul and
+ * lm_get_rows (same row indices), with the same results as the original layout to float
+ * rounding (Q8_0_R8 adds each row's blocks in order, the x86 Q8_0 kernel in 8 lanes).
+ * Returns -1 if allocation fails. */
 int lm_weights_prepare(enum lm_type type, const void *w, int64_t nrows, int64_t ncols, void **out);
 void lm_weights_free(void *p);
 

@@ -27,7 +27,8 @@ enum lm_type {
     /* Kernel-private layouts made by lm_weights_prepare (lm/kernels.h); never in a file, and
      * lm_type_traits/lm_row_size do not know them. */
     LM_TYPE_Q4_0_R8 = 40,     /* Q4_0, 8 rows interleaved per block */
-    LM_TYPE_ALL = 41,         /* bound for the kernels' own tables */
+    LM_TYPE_Q8_0_R8 = 41,     /* Q8_0, 8 rows interleaved per block (no weight byte is -128) */
+    LM_TYPE_ALL = 42,         /* bound for the kernels' own tables */
 };
 
 struct lm_type_traits {

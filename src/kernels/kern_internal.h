@@ -78,6 +78,15 @@ struct lm__block_q4_0x8 {
 };
 static_assert(sizeof(struct lm__block_q4_0x8) == 8 * sizeof(struct lm__block_q4_0), "q4_0x8 block");
 
+/* 8 Q8_0 rows interleaved (LM_TYPE_Q8_0_R8): block b of rows 8g..8g+7. Byte 32*k + 4*r + j of
+ * qs is byte 4*k + j of row r's original qs (k = 0..7), so one 32-byte load gives 4 columns of
+ * all 8 rows. Same size as 8 Q8_0 blocks. */
+struct lm__block_q8_0x8 {
+    uint16_t d[8];
+    int8_t qs[256];
+};
+static_assert(sizeof(struct lm__block_q8_0x8) == 8 * sizeof(struct lm__block_q8_0), "q8_0x8 block");
+
 /* activations for K-quant dot products */
 struct lm__block_q8_K {
     float d;
@@ -122,6 +131,13 @@ const struct lm__kern *lm__kern_active(void);
 const struct lm_type_traits *lm__type_traits(int t);
 /* Writes Q4_0 weights (nrows a multiple of 8) interleaved as LM_TYPE_Q4_0_R8 into dst (same size). */
 void lm__q4_0_to_r8(const void *w, int64_t nrows, int64_t ncols, void *dst);
+/* Writes Q8_0 weights (nrows a multiple of 8) interleaved as LM_TYPE_Q8_0_R8 into dst (same
+ * size). Returns false (dst partly written) when a weight byte is -128: the x86 kernels multiply
+ * |x| by w*sign(x), which needs -w to fit in a byte, so such weights keep the Q8_0 layout. */
+bool lm__q8_0_to_r8(const void *w, int64_t nrows, int64_t ncols, void *dst);
+/* Reference product for LM_TYPE_Q8_0_R8 (w at a row that is a multiple of 8; nr multiple of 8). */
+void lm__gemm_q8_0_r8_ref(int64_t n, const void *w, size_t ws, int64_t nr, const void *x, size_t xs,
+                          int64_t nt, float *y, int64_t ldy);
 /* Reference product for LM_TYPE_Q4_0_R8 (w at a row that is a multiple of 8; nr multiple of 8). */
 void lm__gemm_q4_0_r8_ref(int64_t n, const void *w, size_t ws, int64_t nr, const void *x, size_t xs,
                           int64_t nt, float *y, int64_t ldy);

@@ -188,6 +188,29 @@ void lm__gemm_q4_0_r8_ref(int64_t n, const void *w, size_t ws, int64_t nr, const
     }
 }
 
+/* LM_TYPE_Q8_0_R8 reference: undoes the interleaving block by block. */
+void lm__gemm_q8_0_r8_ref(int64_t n, const void *w, size_t ws, int64_t nr, const void *x, size_t xs,
+                          int64_t nt, float *y, int64_t ldy)
+{
+    const int64_t nb = n / 32;
+    for (int64_t g = 0; g < nr / 8; g++) {
+        const struct lm__block_q8_0x8 *wb = (const void *)((const char *)w + (size_t)g * 8 * ws);
+        for (int64_t t = 0; t < nt; t++) {
+            const struct lm__block_q8_0 *xb = (const void *)((const char *)x + (size_t)t * xs);
+            for (int r = 0; r < 8; r++) {
+                float s = 0;
+                for (int64_t b = 0; b < nb; b++) {
+                    int sumi = 0;
+                    for (int k = 0; k < 8; k++)
+                        for (int j = 0; j < 4; j++) sumi += wb[b].qs[32 * k + 4 * r + j] * xb[b].qs[4 * k + j];
+                    s += (float)sumi * (lm_f16_to_f32(wb[b].d[r]) * lm_f16_to_f32(xb[b].d));
+                }
+                y[t * ldy + g * 8 + r] = s;
+            }
+        }
+    }
+}
+
 /* Tile of dot products from a single-row dot function. */
 static inline void gemm_from_dot(dot_fn dot, int64_t n, const void *w, size_t wstride, int64_t nr,
                                  const void *x, size_t xstride, int64_t nt, float *y, int64_t ldy)
@@ -236,6 +259,7 @@ const struct lm__kern lm__kern_ref = {
         [LM_TYPE_Q4_0] = gemm_q4_0, [LM_TYPE_Q4_1] = gemm_q4_1, [LM_TYPE_Q8_0] = gemm_q8_0,
         [LM_TYPE_Q4_K] = gemm_q4_K, [LM_TYPE_Q5_K] = gemm_q5_K, [LM_TYPE_Q6_K] = gemm_q6_K,
         [LM_TYPE_Q4_0_R8] = lm__gemm_q4_0_r8_ref,
+        [LM_TYPE_Q8_0_R8] = lm__gemm_q8_0_r8_ref,
     },
     .from_float = {
         [LM_TYPE_F32] = from_f32, [LM_TYPE_F16] = from_f16, [LM_TYPE_BF16] = from_bf16,

@@ -11,6 +11,7 @@ void lm__kern_fill_avx2(struct lm__kern *k)
     k->gemm[LM_TYPE_Q8_0] = x86_gemm_q8_0;
     k->gemm[LM_TYPE_Q4_1] = x86_gemm_q4_1;
     k->gemm[LM_TYPE_Q4_0_R8] = x86_gemm_q4_0_r8;
+    k->gemm[LM_TYPE_Q8_0_R8] = x86_gemm_q8_0_r8;
     k->from_float[LM_TYPE_Q8_0] = x86_quantize_q8_0;
     k->from_float[LM_TYPE_Q8_1] = x86_quantize_q8_1;
     k->from_float[LM_TYPE_Q8_K] = x86_quantize_q8_K;

@@ -19,6 +19,7 @@ void lm__kern_fill_avx512(struct lm__kern *k, int vnni)
     k->dot_f32 = x86_dot_f32;
     k->axpy_f32 = x86_axpy_f32;
     k->gemm[LM_TYPE_Q4_0_R8] = x86_gemm_q4_0_r8;
+    k->gemm[LM_TYPE_Q8_0_R8] = x86_gemm_q8_0_r8;
     if (!vnni) return;
     k->gemm[LM_TYPE_Q4_0] = x86_gemm_q4_0;
     k->gemm[LM_TYPE_Q8_0] = x86_gemm_q8_0;

@@ -195,6 +195,12 @@ static void gemm_worker(void *a, int ith, int nth)
     }
 }
 
+/* The file type whose row size an interleaved type keeps. */
+static enum lm_type r8_base(enum lm_type t)
+{
+    return t == LM_TYPE_Q4_0_R8 ? LM_TYPE_Q4_0 : t == LM_TYPE_Q8_0_R8 ? LM_TYPE_Q8_0 : t;
+}
+
 /* Y_i = X * W_i^T for every part over the pool (see lm/kernels.h). */
 void lm_matmul_multi(struct lm_pool *pool, const struct lm_matmul_out *outs, int n_out, int64_t ncols,
                      const float *x, int64_t n_tok)
@@ -224,12 +230,13 @@ void lm_matmul_multi(struct lm_pool *pool, const struct lm_matmul_out *outs, int
     for (int i = 0; i < n_out; i++) {
         const struct lm_matmul_out *o = &outs[i];
         if (!k->gemm[o->wtype] || o->nrows <= 0) continue;
-        if (o->wtype == LM_TYPE_Q4_0_R8 && o->nrows % 8) continue;      /* lm_weights_prepare never makes it */
+        const bool r8 = o->wtype == LM_TYPE_Q4_0_R8 || o->wtype == LM_TYPE_Q8_0_R8;
+        if (r8 && o->nrows % 8) continue;      /* lm_weights_prepare never makes it */
         struct mm_part *p = &j.part[j.n_part++];
         *p = (struct mm_part){
             .gemm = k->gemm[o->wtype], .w = o->w, .nrows = o->nrows, .y = o->y,
-            .wstride = lm_row_size(o->wtype == LM_TYPE_Q4_0_R8 ? LM_TYPE_Q4_0 : o->wtype, ncols),
-            .row0 = n_tok == 1 ? j.rows : j.n_rb, .align = o->wtype == LM_TYPE_Q4_0_R8 ? 32 : 1,
+            .wstride = lm_row_size(r8_base(o->wtype), ncols),
+            .row0 = n_tok == 1 ? j.rows : j.n_rb, .align = r8 ? 32 : 1,
         };
         j.rows += o->nrows;
         j.n_rb += (o->nrows + j.rb - 1) / j.rb;
@@ -263,19 +270,49 @@ void lm_matmul(struct lm_pool *pool, enum lm_type wtype, const void *w, int64_t 
 static bool prefers_r8(enum lm_type t, int64_t nrows)
 {
     const char *name = lm__kern_active()->name;
-    return t == LM_TYPE_Q4_0 && nrows % 8 == 0 && strncmp(name, "avx", 3) == 0;
+    return (t == LM_TYPE_Q4_0 || t == LM_TYPE_Q8_0) && nrows % 8 == 0 && strncmp(name, "avx", 3) == 0;
 }
 
-/* Repacks Q4_0 weights into 8-row interleaved blocks when the kernels in use have them. */
+/* Repacks Q4_0/Q8_0 weights into 8-row interleaved blocks when the kernels in use have them. */
 int lm_weights_prepare(enum lm_type type, const void *w, int64_t nrows, int64_t ncols, void **out)
 {
     *out = NULL;
-    if (!prefers_r8(type, nrows) || ncols % LM_QK4_0 || ncols <= 0) return (int)type;
+    if (!prefers_r8(type, nrows) || ncols % 32 || ncols <= 0) return (int)type;
     void *dst = NULL;
-    if (posix_memalign(&dst, 64, lm_row_size(LM_TYPE_Q4_0, ncols) * (size_t)nrows) != 0) return -1;
-    lm__q4_0_to_r8(w, nrows, ncols, dst);
+    if (posix_memalign(&dst, 64, lm_row_size(type, ncols) * (size_t)nrows) != 0) return -1;
+    if (type == LM_TYPE_Q4_0) {
+        lm__q4_0_to_r8(w, nrows, ncols, dst);
+        *out = dst;
+        return LM_TYPE_Q4_0_R8;
+    }
+    if (!lm__q8_0_to_r8(w, nrows, ncols, dst)) {
+        free(dst);
+        return (int)type;
+    }
     *out = dst;
-    return LM_TYPE_Q4_0_R8;
+    return LM_TYPE_Q8_0_R8;
+}
+
+/* Interleaves groups of 8 Q8_0 rows (nrows a multiple of 8); false at a -128 weight byte. */
+bool lm__q8_0_to_r8(const void *w, int64_t nrows, int64_t ncols, void *vdst)
+{
+    const int64_t nb = ncols / LM_QK8_0;
+    const size_t rs = lm_row_size(LM_TYPE_Q8_0, ncols);
+    struct lm__block_q8_0x8 *dst = vdst;
+    for (int64_t g = 0; g < nrows / 8; g++) {
+        const struct lm__block_q8_0 *src[8];
+        for (int r = 0; r < 8; r++) src[r] = (const void *)((const char *)w + (size_t)(g * 8 + r) * rs);
+        for (int64_t b = 0; b < nb; b++) {
+            struct lm__block_q8_0x8 *o = &dst[g * nb + b];
+            for (int r = 0; r < 8; r++) {
+                o->d[r] = src[r][b].d;
+                for (int i = 0; i < LM_QK8_0; i++)
+                    if (src[r][b].qs[i] == -128) return false;
+                for (int k = 0; k < 8; k++) memcpy(o->qs + 32 * k + 4 * r, src[r][b].qs + 4 * k, 4);
+            }
+        }
+    }
+    return true;
 }
 
 /* Interleaves groups of 8 Q4_0 rows (nrows a multiple of 8). */
@@ -320,11 +357,28 @@ static void get_row_q4_0_r8(const void *w, int64_t ncols, int64_t r, float *out)
     }
 }
 
+/* Row r of interleaved Q8_0 weights as f32. */
+static void get_row_q8_0_r8(const void *w, int64_t ncols, int64_t r, float *out)
+{
+    const int64_t nb = ncols / LM_QK8_0;
+    const struct lm__block_q8_0x8 *g = (const struct lm__block_q8_0x8 *)w + (r / 8) * nb;
+    const int ri = (int)(r % 8);
+    for (int64_t b = 0; b < nb; b++, out += 32) {
+        const float d = lm_f16_to_f32(g[b].d[ri]);
+        for (int k = 0; k < 8; k++)
+            for (int j = 0; j < 4; j++) out[4 * k + j] = (float)g[b].qs[32 * k + 4 * ri + j] * d;
+    }
+}
+
 /* Dequantises the rows ids[] of W into out. */
 void lm_get_rows(enum lm_type wtype, const void *w, int64_t ncols, const int32_t *ids, int64_t n, float *out)
 {
     if (wtype == LM_TYPE_Q4_0_R8) {
         for (int64_t i = 0; i < n; i++) get_row_q4_0_r8(w, ncols, ids[i], out + i * ncols);
+        return;
+    }
+    if (wtype == LM_TYPE_Q8_0_R8) {
+        for (int64_t i = 0; i < n; i++) get_row_q8_0_r8(w, ncols, ids[i], out + i * ncols);
         return;
     }
     size_t rs = lm_row_size(wtype, ncols);

@@ -21,6 +21,7 @@ static const struct lm_type_traits traits[LM_TYPE_ALL] = {
     [LM_TYPE_Q6_K] = {"Q6_K", LM_QK_K, sizeof(struct lm__block_q6_K), true, LM_TYPE_Q8_K},
     [LM_TYPE_Q8_K] = {"Q8_K", LM_QK_K, sizeof(struct lm__block_q8_K), true, LM_TYPE_Q8_K},
     [LM_TYPE_Q4_0_R8] = {"Q4_0_R8", LM_QK4_0, sizeof(struct lm__block_q4_0), true, LM_TYPE_Q8_0},
+    [LM_TYPE_Q8_0_R8] = {"Q8_0_R8", LM_QK8_0, sizeof(struct lm__block_q8_0), true, LM_TYPE_Q8_0},
 };
 
 /* Traits of file types and kernel-private types. */

@@ -8,6 +8,7 @@
 
 #include "kernels/kern_internal.h"
 #include "lm/cpu.h"
+#include "lm/kernels.h"
 #include "lm_test.h"
 
 static uint64_t rng = 0x9E3779B97F4A7C15ull;
@@ -287,6 +288,62 @@ static void check_q4_0_r8(const struct lm__kern *k, const char *lv)
     }
 }
 
+/* Interleaved Q8_0 against the reference Q8_0 product on the original rows: row counts that
+ * leave 1, 2 and 4-group remainders, token counts around the 4-token tiles and a 64-token tile,
+ * rows longer than the kernels' column chunks, and weights at +-127. */
+static void check_q8_0_r8(const struct lm__kern *k, const char *lv)
+{
+    const int64_t lens[] = {2048 + 64, 32 * 600};
+    enum { NR = 56, NT = 64 };
+    for (int li = 0; li < 2; li++) {
+        const int64_t n = lens[li], nr = NR, nt = NT;
+        size_t ws = lm_row_size(LM_TYPE_Q8_0, n), xs = lm_row_size(LM_TYPE_Q8_0, n);
+        float *wf = malloc(sizeof(float) * n * nr), *xf = malloc(sizeof(float) * n * nt);
+        uint8_t *w = malloc(ws * nr), *w8 = malloc(ws * nr), *x = malloc(xs * nt);
+        float *ya = malloc(sizeof(float) * NR * NT), *yb = malloc(sizeof(float) * NR * NT);
+        for (int64_t i = 0; i < n * nr; i++) wf[i] = frand() * 0.1f;
+        for (int64_t i = 0; i < n * nt; i++) xf[i] = frand();
+        for (int64_t r = 0; r < nr; r++) lm_quantize_row(LM_TYPE_Q8_0, wf + r * n, w + r * ws, n);
+        for (int64_t r = 0; r < nt; r++) lm_quantize_row(LM_TYPE_Q8_0, xf + r * n, x + r * xs, n);
+        ASSERT(lm__q8_0_to_r8(w, nr, n, w8));
+        const int64_t rows[] = {8, 16, 24, 40, 48, 56}, toks[] = {1, 2, 3, 4, 5, 8, 11, 64};
+        for (int ri = 0; ri < 6; ri++)
+            for (int ti = 0; ti < 8; ti++) {
+                lm__kern_ref.gemm[LM_TYPE_Q8_0](n, w, ws, rows[ri], x, xs, toks[ti], ya, rows[ri]);
+                k->gemm[LM_TYPE_Q8_0_R8](n, w8, ws, rows[ri], x, xs, toks[ti], yb, rows[ri]);
+                for (int64_t i = 0; i < rows[ri] * toks[ti]; i++)
+                    if (fabsf(ya[i] - yb[i]) > 1e-4f * (1 + fabsf(ya[i])))
+                        LM_FAIL_("%s Q8_0_R8 n=%d R=%d T=%d i=%d: %.7g vs %.7g", lv, (int)n, (int)rows[ri],
+                                 (int)toks[ti], (int)i, yb[i], ya[i]);
+                /* each token alone gives the same bits as in the batch */
+                for (int64_t t = 0; t < toks[ti]; t++) {
+                    float one[NR];
+                    k->gemm[LM_TYPE_Q8_0_R8](n, w8, ws, rows[ri], x + t * xs, xs, 1, one, rows[ri]);
+                    for (int64_t r = 0; r < rows[ri]; r++)
+                        if (one[r] != yb[t * rows[ri] + r])
+                            LM_FAIL_("%s Q8_0_R8 n=%d R=%d T=%d r=%d t=%d: %.9g in the batch, %.9g alone", lv, (int)n,
+                                     (int)rows[ri], (int)toks[ti], (int)r, (int)t, yb[t * rows[ri] + r], one[r]);
+                }
+            }
+        /* the interleaved reference agrees too, and get_rows gives back the original rows */
+        lm__gemm_q8_0_r8_ref(n, w8, ws, nr, x, xs, 5, yb, nr);
+        lm__kern_ref.gemm[LM_TYPE_Q8_0](n, w, ws, nr, x, xs, 5, ya, nr);
+        for (int64_t i = 0; i < nr * 5; i++)
+            if (fabsf(ya[i] - yb[i]) > 1e-4f * (1 + fabsf(ya[i])))
+                LM_FAIL_("Q8_0_R8 reference n=%d i=%d: %.7g vs %.7g", (int)n, (int)i, yb[i], ya[i]);
+        const int32_t ids[3] = {0, 13, 55};
+        float *ra = malloc(sizeof(float) * n * 3), *rb = malloc(sizeof(float) * n * 3);
+        lm_get_rows(LM_TYPE_Q8_0, w, n, ids, 3, ra);
+        lm_get_rows(LM_TYPE_Q8_0_R8, w8, n, ids, 3, rb);
+        ASSERT(memcmp(ra, rb, sizeof(float) * n * 3) == 0);
+        /* a -128 weight byte is refused (the kernels could not negate it) */
+        ((struct lm__block_q8_0 *)(w + 9 * ws))[1].qs[7] = -128;
+        ASSERT(!lm__q8_0_to_r8(w, nr, n, w8));
+        free(ra); free(rb);
+        free(wf); free(xf); free(w); free(w8); free(x); free(ya); free(yb);
+    }
+}
+
 static void check_f32_helpers(const struct lm__kern *k, const char *lv)
 {
     float a[131], b[131], y1[131], y2[131];
@@ -555,6 +612,7 @@ int main(void)
         for (size_t i = 0; i < sizeof types / sizeof types[0]; i++) check_gemm(&k, level_names[lv], types[i]);
         check_float_gemm(&k, level_names[lv]);
         check_q4_0_r8(&k, level_names[lv]);
+        if (k.gemm[LM_TYPE_Q8_0_R8] != lm__kern_ref.gemm[LM_TYPE_Q8_0_R8]) check_q8_0_r8(&k, level_names[lv]);
         check_f32_helpers(&k, level_names[lv]);
         if (strncmp(level_names[lv], "neon", 4) == 0) {
             check_neon_gemm_shapes(&k, level_names[lv]);
