@@ -62,9 +62,8 @@ void lm_matmul_multi(struct lm_pool *pool, const struct lm_matmul_out *outs, int
  * LM_TYPE_Q4_0_R8, LM_TYPE_Q8_0_R8) and stores in *out a new buffer of the same size holding W
  * repacked (owned by the caller, free with lm_weights_free). Otherwise returns type unchanged
  * and *out = NULL: keep using W as it is. Repacked weights work only with lm_matmul and
- * lm_get_rows (same row indices), with the same results as the original layout to float
- * rounding (Q8_0_R8 adds each row's blocks in order, the x86 Q8_0 kernel in 8 lanes).
- * Returns -1 if allocation fails. */
+ * lm_get_rows (same row indices), with the same results as the original layout. Returns -1
+ * if allocation fails. */
 int lm_weights_prepare(enum lm_type type, const void *w, int64_t nrows, int64_t ncols, void **out);
 void lm_weights_free(void *p);
 

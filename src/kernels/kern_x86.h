@@ -486,142 +486,78 @@ static void x86_gemm_q4_0_r8(int64_t n, const void *w, size_t ws, int64_t nr, co
 /* ---- LM_TYPE_Q8_0_R8: 8 interleaved Q8_0 rows; lanes of the int32/float vectors are the 8 rows ----
  * Signed weights times signed activations as |x| (unsigned) times w*sign(x): exact because the
  * repacking refuses -128 weights and activations stay within -127..127 (pairs at most
- * 2*127*127 in i16). Per row and block: sumi in i32, then one fma by d_w*d_x into the row's
- * float, blocks in order (the reference Q8_0 product's order). */
-
-/* |x| of a chunk of activation blocks and their scales, once per chunk for all row groups. */
-struct act8_chunk {
-    float d[KCHUNK];
-    int8_t ax[KCHUNK][32];
-};
-
-static void act8_fill(float *d, int8_t (*ax)[32], const struct lm__block_q8_0 *x, int64_t nbc)
-{
-    for (int64_t b = 0; b < nbc; b++) {
-        const __m256i q = _mm256_loadu_si256((const __m256i *)x[b].qs);
-        _mm256_storeu_si256((__m256i *)ax[b], _mm256_sign_epi8(q, q));
-        d[b] = f16_to_f32(x[b].d);
-    }
-}
-
-/* T tokens (1..4) against nbc blocks of one 8-row group; acc[t] holds the 8 rows. */
-LM_AI void q8r8_group(int T, const struct lm__block_q8_0x8 *wb, int64_t nbc, const struct lm__block_q8_0 *const *x,
-                      const struct act8_chunk *ac, __m256 *acc)
-{
-    __m256 c[4];
-#pragma GCC unroll 4
-    for (int t = 0; t < T; t++) c[t] = acc[t];
-    for (int64_t b = 0; b < nbc; b++) {
-        __m256i s[4];
-#pragma GCC unroll 4
-        for (int t = 0; t < T; t++) s[t] = _mm256_setzero_si256();
-#pragma GCC unroll 8
-        for (int k = 0; k < 8; k++) {
-            const __m256i p = _mm256_loadu_si256((const __m256i *)(wb[b].qs + 32 * k));
-#pragma GCC unroll 4
-            for (int t = 0; t < T; t++)
-                s[t] = dot_u8s8(s[t], bcast4(ac[t].ax[b] + 4 * k), _mm256_sign_epi8(p, bcast4(x[t][b].qs + 4 * k)));
-        }
-        const __m256 dw = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)wb[b].d));
-#pragma GCC unroll 4
-        for (int t = 0; t < T; t++)
-            c[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s[t]), _mm256_mul_ps(dw, _mm256_set1_ps(ac[t].d[b])), c[t]);
-    }
-#pragma GCC unroll 4
-    for (int t = 0; t < T; t++) acc[t] = c[t];
-}
-
-/* One token against G (1, 2 or 4) 8-row groups: the activation broadcasts of a block serve all
- * G groups; each group's blocks are read front to back and prefetched PF bytes ahead. */
+ * 2*127*127 in i16). Each 32-byte load is 4 columns of the 8 rows, so the activation broadcasts
+ * serve 8 rows and no horizontal sums remain. */
 #ifndef LM_Q8R8_PF
 #define LM_Q8R8_PF 2176     /* 8 blocks ahead */
 #endif
-LM_AI void q8r8_gemv_groups(int G, const struct lm__block_q8_0x8 *const *wg, int64_t nb,
-                            const struct lm__block_q8_0 *x, bool add, float *y)
+/* llama.cpp's x86 Q8_0 order: per row, 8 float lanes (lane k: columns 4k..4k+3 of every block),
+ * each fed one fma by d_w*d_x a block, added at the end as ((0+4)+(2+6))+((1+5)+(3+7)). In the
+ * interleaved layout lane k of the 8 rows is one vector, so acc[k] holds lane k of all 8 rows. */
+LM_AI void q8r8_lanes(const struct lm__block_q8_0x8 *wb, int64_t nbc, const struct lm__block_q8_0 *x, __m256 *acc)
 {
-    __m256 c[4];
-#pragma GCC unroll 4
-    for (int g = 0; g < G; g++) c[g] = add ? _mm256_loadu_ps(y + 8 * g) : _mm256_setzero_ps();
-    for (int64_t b = 0; b < nb; b++) {
-        __m256i s[4];
-#pragma GCC unroll 4
-        for (int g = 0; g < G; g++) {
-            if (LM_Q8R8_PF)
-                for (int l = 0; l < 272; l += 64) _mm_prefetch((const char *)(wg[g] + b) + LM_Q8R8_PF + l, _MM_HINT_T0);
-            s[g] = _mm256_setzero_si256();
-        }
+    __m256 c[8];
+#pragma GCC unroll 8
+    for (int k = 0; k < 8; k++) c[k] = acc[k];
+    for (int64_t b = 0; b < nbc; b++) {
+        if (LM_Q8R8_PF)
+            for (int l = 0; l < 272; l += 64) _mm_prefetch((const char *)(wb + b) + LM_Q8R8_PF + l, _MM_HINT_T0);
+        const __m256 dd = _mm256_mul_ps(_mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)wb[b].d)),
+                                        _mm256_set1_ps(f16_to_f32(x[b].d)));
 #pragma GCC unroll 8
         for (int k = 0; k < 8; k++) {
             const __m256i xs = bcast4(x[b].qs + 4 * k), xa = _mm256_sign_epi8(xs, xs);
-#pragma GCC unroll 4
-            for (int g = 0; g < G; g++) {
-                const __m256i p = _mm256_loadu_si256((const __m256i *)(wg[g][b].qs + 32 * k));
-                s[g] = dot_u8s8(s[g], xa, _mm256_sign_epi8(p, xs));
-            }
-        }
-        const __m256 vdx = _mm256_set1_ps(f16_to_f32(x[b].d));
-#pragma GCC unroll 4
-        for (int g = 0; g < G; g++) {
-            const __m256 dw = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)wg[g][b].d));
-            c[g] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s[g]), _mm256_mul_ps(dw, vdx), c[g]);
+            const __m256i p = _mm256_loadu_si256((const __m256i *)(wb[b].qs + 32 * k));
+            const __m256i v = dot_u8s8(_mm256_setzero_si256(), xa, _mm256_sign_epi8(p, xs));
+            c[k] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(v), dd, c[k]);
         }
     }
-#pragma GCC unroll 4
-    for (int g = 0; g < G; g++) _mm256_storeu_ps(y + 8 * g, c[g]);
+#pragma GCC unroll 8
+    for (int k = 0; k < 8; k++) acc[k] = c[k];
 }
 
-/* y[0..nr) = W x for one token (nr a multiple of 8): groups four at a time over blocks in
- * chunks of GEMV_CHUNK (the sums run on in y, in the same order as in the 4-token tiles). */
-static void q8r8_gemv(int64_t n, const void *w, size_t ws, int64_t nr, const struct lm__block_q8_0 *x, float *y)
+LM_AI __m256 q8r8_lanes_sum(const __m256 *a)
 {
-    const int64_t nb = n / 32, ng = nr / 8;
-    for (int64_t b0 = 0; b0 < nb; b0 += GEMV_CHUNK) {
-        const int64_t nbc = nb - b0 < GEMV_CHUNK ? nb - b0 : GEMV_CHUNK;
-        for (int64_t g = 0; g < ng;) {
-            const int G = ng - g >= 4 ? 4 : ng - g >= 2 ? 2 : 1;
-            const struct lm__block_q8_0x8 *wg[4];
-            for (int i = 0; i < G; i++) wg[i] = (const struct lm__block_q8_0x8 *)((const char *)w + (size_t)(g + i) * 8 * ws) + b0;
-            if (G == 4) q8r8_gemv_groups(4, wg, nbc, x + b0, b0 > 0, y + g * 8);
-            else if (G == 2) q8r8_gemv_groups(2, wg, nbc, x + b0, b0 > 0, y + g * 8);
-            else q8r8_gemv_groups(1, wg, nbc, x + b0, b0 > 0, y + g * 8);
-            g += G;
-        }
-    }
+    return _mm256_add_ps(_mm256_add_ps(_mm256_add_ps(a[0], a[4]), _mm256_add_ps(a[2], a[6])),
+                         _mm256_add_ps(_mm256_add_ps(a[1], a[5]), _mm256_add_ps(a[3], a[7])));
 }
 
-/* Product for interleaved Q8_0 (nr a multiple of 8, w at a multiple-of-8 row). Tokens in fours
- * (column chunks, |x| computed once per chunk, 8-row groups), the rest one by one. */
+/* Product for interleaved Q8_0 (nr a multiple of 8, w at a multiple-of-8 row). Tokens in fours:
+ * column chunks of KCHUNK blocks (a group's chunk stays in L1 for the 4 tokens), the lanes kept
+ * in memory between chunks; the rest one token at a time. Same bits either way. */
 static void x86_gemm_q8_0_r8(int64_t n, const void *w, size_t ws, int64_t nr, const void *x, size_t xs,
                              int64_t nt, float *y, int64_t ldy)
 {
     const int64_t nb = n / 32, ng = nr / 8;
-    struct act8_chunk ac[4];
-    enum { GMAX = 32 };
-    __m256 acc[GMAX][4];
     int64_t t0 = 0;
+    enum { GMAX = 16 };
+    __m256 acc[GMAX][4][8];
     for (; t0 + 4 <= nt; t0 += 4) {
         for (int64_t gp = 0; gp < ng; gp += GMAX) {
             const int64_t gn = ng - gp < GMAX ? ng - gp : GMAX;
             for (int64_t g = 0; g < gn; g++)
-                for (int t = 0; t < 4; t++) acc[g][t] = _mm256_setzero_ps();
+                for (int t = 0; t < 4; t++)
+                    for (int k = 0; k < 8; k++) acc[g][t][k] = _mm256_setzero_ps();
             for (int64_t b0 = 0; b0 < nb; b0 += KCHUNK) {
                 const int64_t nbc = nb - b0 < KCHUNK ? nb - b0 : KCHUNK;
-                const struct lm__block_q8_0 *xp[4];
-                for (int t = 0; t < 4; t++) {
-                    xp[t] = (const struct lm__block_q8_0 *)((const char *)x + (size_t)(t0 + t) * xs) + b0;
-                    act8_fill(ac[t].d, ac[t].ax, xp[t], nbc);
-                }
                 for (int64_t g = 0; g < gn; g++) {
                     const struct lm__block_q8_0x8 *wb = (const struct lm__block_q8_0x8 *)((const char *)w + (size_t)(gp + g) * 8 * ws) + b0;
-                    q8r8_group(4, wb, nbc, xp, ac, acc[g]);
+                    for (int t = 0; t < 4; t++)
+                        q8r8_lanes(wb, nbc, (const struct lm__block_q8_0 *)((const char *)x + (size_t)(t0 + t) * xs) + b0, acc[g][t]);
                 }
             }
             for (int64_t g = 0; g < gn; g++)
-                for (int t = 0; t < 4; t++) _mm256_storeu_ps(y + (t0 + t) * ldy + (gp + g) * 8, acc[g][t]);
+                for (int t = 0; t < 4; t++) _mm256_storeu_ps(y + (t0 + t) * ldy + (gp + g) * 8, q8r8_lanes_sum(acc[g][t]));
         }
     }
     for (; t0 < nt; t0++)
-        q8r8_gemv(n, w, ws, nr, (const struct lm__block_q8_0 *)((const char *)x + (size_t)t0 * xs), y + t0 * ldy);
+        for (int64_t g = 0; g < ng; g++) {
+            __m256 a[8];
+            for (int k = 0; k < 8; k++) a[k] = _mm256_setzero_ps();
+            q8r8_lanes((const struct lm__block_q8_0x8 *)((const char *)w + (size_t)g * 8 * ws), nb,
+                       (const struct lm__block_q8_0 *)((const char *)x + (size_t)t0 * xs), a);
+            _mm256_storeu_ps(y + t0 * ldy + g * 8, q8r8_lanes_sum(a));
+        }
 }
 
 /* ---- K-quants against Q8_K activations: one weight row at a time against T tokens ---- */

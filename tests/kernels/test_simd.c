@@ -288,9 +288,9 @@ static void check_q4_0_r8(const struct lm__kern *k, const char *lv)
     }
 }
 
-/* Interleaved Q8_0 against the reference Q8_0 product on the original rows: row counts that
- * leave 1, 2 and 4-group remainders, token counts around the 4-token tiles and a 64-token tile,
- * rows longer than the kernels' column chunks, and weights at +-127. */
+/* Interleaved Q8_0 against the reference Q8_0 product and the set's Q8_0 kernel on the original
+ * rows: row counts of 1 to 7 groups, token counts around the 4-token tiles and a 64-token tile,
+ * rows longer than the kernels' column chunks; get_rows; -128 weights refused. */
 static void check_q8_0_r8(const struct lm__kern *k, const char *lv)
 {
     const int64_t lens[] = {2048 + 64, 32 * 600};
@@ -315,6 +315,12 @@ static void check_q8_0_r8(const struct lm__kern *k, const char *lv)
                     if (fabsf(ya[i] - yb[i]) > 1e-4f * (1 + fabsf(ya[i])))
                         LM_FAIL_("%s Q8_0_R8 n=%d R=%d T=%d i=%d: %.7g vs %.7g", lv, (int)n, (int)rows[ri],
                                  (int)toks[ti], (int)i, yb[i], ya[i]);
+                /* same bits as the set's own Q8_0 kernel (the same lane order as llama.cpp's) */
+                k->gemm[LM_TYPE_Q8_0](n, w, ws, rows[ri], x, xs, toks[ti], ya, rows[ri]);
+                for (int64_t i = 0; i < rows[ri] * toks[ti]; i++)
+                    if (ya[i] != yb[i])
+                        LM_FAIL_("%s Q8_0_R8 n=%d R=%d T=%d i=%d: %.9g, Q8_0 kernel %.9g", lv, (int)n,
+                                 (int)rows[ri], (int)toks[ti], (int)i, yb[i], ya[i]);
                 /* each token alone gives the same bits as in the batch */
                 for (int64_t t = 0; t < toks[ti]; t++) {
                     float one[NR];
