@@ -66,7 +66,7 @@ int main(int argc, char **argv)
         const char *tn = argc > 2 ? argv[2 + ti] : types[ti];
         /* "q4_0_r8"/"q8_0_r8": Q4_0/Q8_0 repacked by lm_weights_prepare (what the loader opts into) */
         const bool r8 = strcmp(tn, "q4_0_r8") == 0 || strcmp(tn, "q8_0_r8") == 0;
-        int t = r8 ? (tn[1] == '4' ? LM_TYPE_Q4_0 : LM_TYPE_Q8_0) : lm_type_from_name(tn);
+        int t = r8 ? (strncmp(tn, "q4", 2) == 0 ? LM_TYPE_Q4_0 : LM_TYPE_Q8_0) : lm_type_from_name(tn);
         if (t < 0) continue;
         /* one TinyLlama layer's matrices, repeated to exceed the caches: 22 layers worth */
         const int64_t ne = 2048, nff = 5632;

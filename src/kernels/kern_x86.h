@@ -489,7 +489,7 @@ static void x86_gemm_q4_0_r8(int64_t n, const void *w, size_t ws, int64_t nr, co
  * 2*127*127 in i16). Each 32-byte load is 4 columns of the 8 rows, so the activation broadcasts
  * serve 8 rows and no horizontal sums remain. */
 #ifndef LM_Q8R8_PF
-#define LM_Q8R8_PF 2176     /* 8 blocks ahead */
+#define LM_Q8R8_PF 2176     /* 8 blocks ahead (as for Q4_0_R8; not tuned for Q8_0) */
 #endif
 /* llama.cpp's x86 Q8_0 order: per row, 8 float lanes (lane k: columns 4k..4k+3 of every block),
  * each fed one fma by d_w*d_x a block, added at the end as ((0+4)+(2+6))+((1+5)+(3+7)). In the
