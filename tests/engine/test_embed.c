@@ -12,20 +12,7 @@
 #include "lm/model.h"
 #include "lm/tokenizer.h"
 #include "lm_test.h"
-
-static char *read_all(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *s = malloc((size_t)n + 1);
-    if (s && fread(s, 1, (size_t)n, f) != (size_t)n) { free(s); s = NULL; }
-    if (s) s[n] = 0;
-    fclose(f);
-    return s;
-}
+#include "lm_test_models.h"
 
 static double cosine(const float *a, const double *b, int n)
 {
@@ -41,7 +28,7 @@ static void test_parity(void)
 {
     char path[4096];
     snprintf(path, sizeof path, "%s/tests/parity/bert_golden_fixture.json", lm_test_env("LM_ROOT", "."));
-    char *text = read_all(path);
+    char *text = lm_test_read_file(path);
     if (!text) LM_FAIL_("cannot read %s", path);
     cJSON *j = cJSON_Parse(text);
     ASSERT(j);

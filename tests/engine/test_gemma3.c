@@ -20,6 +20,7 @@
 #include "lm/cpu.h"
 #include "lm/model.h"
 #include "lm_test.h"
+#include "lm_test_models.h"
 
 #define NEAR_TIE 0.01
 #define LOGIT_TOL 0.03
@@ -49,60 +50,6 @@ static bool exact_order(void)
     return f->avx2 && f->fma && f->f16c && !strncmp(lm_cpu_kernel_name(), "avx", 3);
 }
 
-static char *read_all(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *s = malloc((size_t)n + 1);
-    if (s && fread(s, 1, (size_t)n, f) != (size_t)n) { free(s); s = NULL; }
-    if (s) s[n] = 0;
-    fclose(f);
-    return s;
-}
-
-/* Runs gguf-synth with the recorded arguments into out. */
-static void synth(const cJSON *args, const char *out)
-{
-    static char bin[4096], fix[4][4096];
-    snprintf(bin, sizeof bin, "%s/gguf-synth", lm_test_env("LM_RELBIN", lm_test_env("LM_BIN", "build/rel/bin")));
-    char *argv[64];
-    int n = 0, nf = 0;
-    argv[n++] = bin;
-    const cJSON *a;
-    cJSON_ArrayForEach(a, args) {
-        if (n >= 60) break;
-        if (!strncmp(a->valuestring, "@FIXTURES/", 10) && nf < 4) {
-            snprintf(fix[nf], sizeof fix[nf], "%s", lm_test_fixture(a->valuestring + 10));
-            argv[n++] = fix[nf++];
-        } else {
-            argv[n++] = a->valuestring;
-        }
-    }
-    argv[n++] = "-o";
-    argv[n++] = (char *)out;
-    argv[n] = NULL;
-    pid_t pid = fork();
-    ASSERT(pid >= 0);
-    if (pid == 0) {
-        execv(bin, argv);
-        _exit(127);
-    }
-    int st;
-    ASSERT(waitpid(pid, &st, 0) == pid);
-    if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) LM_FAIL_("%s failed (status %d)", bin, st);
-}
-
-static int argmax(const float *l, int n)
-{
-    int b = 0;
-    for (int i = 1; i < n; i++)
-        if (l[i] > l[b]) b = i;
-    return b;
-}
-
 static int n_failed, total_compared;
 
 /* Greedy continuation of one golden model with micro-batches of n_batch tokens; returns the
@@ -129,7 +76,7 @@ static int compare(struct lm_model *m, const cJSON *mj, int n_batch)
         ASSERT(l);
         int want = cJSON_GetObjectItem(step, "token")->valueint;
         double gap = cJSON_GetObjectItem(step, "gap")->valuedouble;
-        int got = argmax(l, n_vocab);
+        int got = lm_test_argmax(l, n_vocab);
         const double tol = !q8 ? LOGIT_TOL
                            : exact_order() ? LOGIT_TOL_Q8_EXACT
                                            : LOGIT_TOL_Q8 + LOGIT_REL_Q8 * fabs((double)l[want]);
@@ -250,7 +197,7 @@ int main(void)
     fclose(fx);
     char path[4096];
     snprintf(path, sizeof path, "%s/tests/parity/gemma_goldens.json", lm_test_env("LM_ROOT", "."));
-    char *text = read_all(path);
+    char *text = lm_test_read_file(path);
     if (!text) LM_FAIL_("cannot read %s", path);
     cJSON *j = cJSON_Parse(text);
     ASSERT(j);
@@ -258,7 +205,7 @@ int main(void)
     const cJSON *mj;
     cJSON_ArrayForEach(mj, cJSON_GetObjectItem(j, "models")) {
         const char *gguf = lm_test_tmp("gemma3.gguf");
-        synth(cJSON_GetObjectItem(mj, "synth"), gguf);
+        lm_test_synth_json(cJSON_GetObjectItem(mj, "synth"), gguf);
         struct lm_model *m;
         struct lm_error err = {0};
         if (lm_model_load(gguf, NULL, &m, &err) < 0) LM_FAIL_("%s", err.msg);

@@ -15,6 +15,7 @@
 #include "lm/cpu.h"
 #include "lm/model.h"
 #include "lm_test.h"
+#include "lm_test_models.h"
 
 #define NEAR_TIE 0.01
 /* Logit tolerances. With quantised weights the activations are quantised to Q8_0/Q8_K, and a
@@ -22,63 +23,6 @@
  * rounding boundary: a few hundredths then is not a bug. Float weights stay much closer. */
 #define LOGIT_TOL_FLOAT 0.01
 #define LOGIT_TOL_QUANT 0.1
-
-static char *read_all(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *s = malloc((size_t)n + 1);
-    if (s && fread(s, 1, (size_t)n, f) != (size_t)n) { free(s); s = NULL; }
-    if (s) s[n] = 0;
-    fclose(f);
-    return s;
-}
-
-/* Runs gguf-synth with the recorded arguments into out. */
-static void synth(const cJSON *args, const char *out)
-{
-    char bin[4096];
-    snprintf(bin, sizeof bin, "%s/gguf-synth", lm_test_env("LM_RELBIN", lm_test_env("LM_BIN", "build/rel/bin")));
-    char *argv[64];
-    int n = 0;
-    argv[n++] = bin;
-    const cJSON *a;
-    static char fix[8][4096];
-    int nf = 0;
-    cJSON_ArrayForEach(a, args) {
-        if (n >= 60) break;
-        if (!strncmp(a->valuestring, "@FIXTURES/", 10) && nf < 8) {  /* a shared fixture */
-            snprintf(fix[nf], sizeof fix[nf], "%s", lm_test_fixture(a->valuestring + 10));
-            argv[n++] = fix[nf++];
-        } else {
-            argv[n++] = a->valuestring;
-        }
-    }
-    argv[n++] = "-o";
-    argv[n++] = (char *)out;
-    argv[n] = NULL;
-    pid_t pid = fork();
-    ASSERT(pid >= 0);
-    if (pid == 0) {
-        execv(bin, argv);
-        _exit(127);
-    }
-    int st;
-    ASSERT(waitpid(pid, &st, 0) == pid);
-    if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) LM_FAIL_("%s failed (status %d)", bin, st);
-}
-
-/* Greedy argmax. */
-static int argmax(const float *l, int n)
-{
-    int b = 0;
-    for (int i = 1; i < n; i++)
-        if (l[i] > l[b]) b = i;
-    return b;
-}
 
 static int total_compared, total_models, n_failed;
 static char failed[2048];
@@ -109,7 +53,7 @@ static int run_model(const cJSON *mj, bool flash)
         snprintf(path, sizeof path, "%s", lm_test_fixture(fixture->valuestring));
     } else {
         snprintf(path, sizeof path, "%s", lm_test_tmp("parity.gguf"));
-        synth(cJSON_GetObjectItem(mj, "synth"), path);
+        lm_test_synth_json(cJSON_GetObjectItem(mj, "synth"), path);
     }
     struct lm_model *m;
     struct lm_error err = {0};
@@ -133,7 +77,7 @@ static int run_model(const cJSON *mj, bool flash)
         ASSERT(l);
         int want = cJSON_GetObjectItem(step, "token")->valueint;
         double gap = cJSON_GetObjectItem(step, "gap")->valuedouble;
-        int got = argmax(l, n_vocab);
+        int got = lm_test_argmax(l, n_vocab);
         const cJSON *top;
         cJSON_ArrayForEach(top, cJSON_GetObjectItem(step, "top")) {
             int id = cJSON_GetArrayItem(top, 0)->valueint;
@@ -168,7 +112,7 @@ static bool run_file(const char *file)
 {
     char path[4096];
     snprintf(path, sizeof path, "%s/tests/parity/%s", lm_test_env("LM_ROOT", "."), file);
-    char *text = read_all(path);
+    char *text = lm_test_read_file(path);
     if (!text) return false;
     cJSON *j = cJSON_Parse(text);
     ASSERT(j);
