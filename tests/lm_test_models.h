@@ -5,6 +5,7 @@
 #define LM_TEST_MODELS_H
 
 #include <cjson/cJSON.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +25,23 @@ static inline char *lm_test_read_file(const char *path)
     if (s) s[n] = 0;
     fclose(f);
     return s;
+}
+
+/* tests/parity/<file> under LM_ROOT, parsed (caller frees with cJSON_Delete). A file that is
+ * absent fails the test when required, else gives NULL; a file that does not parse fails it. */
+static inline cJSON *lm_test_golden(const char *file, bool required)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/tests/parity/%s", lm_test_env("LM_ROOT", "."), file);
+    char *text = lm_test_read_file(path);
+    if (!text) {
+        if (required) LM_FAIL_("cannot read %s", path);
+        return NULL;
+    }
+    cJSON *j = cJSON_Parse(text);
+    free(text);
+    if (!j) LM_FAIL_("%s: not valid JSON", path);
+    return j;
 }
 
 /* Runs gguf-synth with a golden's recorded arguments (a JSON array of strings; "@FIXTURES/name"

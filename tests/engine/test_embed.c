@@ -26,12 +26,7 @@ static struct lm_model *model;
 /* Every golden text embedded in one call matches llama.cpp's vector and tokens. */
 static void test_parity(void)
 {
-    char path[4096];
-    snprintf(path, sizeof path, "%s/tests/parity/bert_golden_fixture.json", lm_test_env("LM_ROOT", "."));
-    char *text = lm_test_read_file(path);
-    if (!text) LM_FAIL_("cannot read %s", path);
-    cJSON *j = cJSON_Parse(text);
-    ASSERT(j);
+    cJSON *j = lm_test_golden("bert_golden_fixture.json", true);
     const cJSON *texts = cJSON_GetObjectItem(j, "texts"), *vecs = cJSON_GetObjectItem(j, "vectors"),
                 *toks = cJSON_GetObjectItem(j, "tokens");
     int n = cJSON_GetArraySize(texts);
@@ -78,7 +73,6 @@ static void test_parity(void)
     free(tv);
     lm_embedder_free(e);
     cJSON_Delete(j);
-    free(text);
 }
 
 /* One call over many texts (packed in one pass, or split into several by a small token budget)

@@ -195,12 +195,7 @@ int main(void)
     FILE *fx = fopen(lm_test_fixture("llama-2-tiny-random.gguf"), "rb");
     if (!fx) { printf("SKIP: fixtures absent\n"); return 77; }
     fclose(fx);
-    char path[4096];
-    snprintf(path, sizeof path, "%s/tests/parity/gemma_goldens.json", lm_test_env("LM_ROOT", "."));
-    char *text = lm_test_read_file(path);
-    if (!text) LM_FAIL_("cannot read %s", path);
-    cJSON *j = cJSON_Parse(text);
-    ASSERT(j);
+    cJSON *j = lm_test_golden("gemma_goldens.json", true);
     int n_models = 0;
     const cJSON *mj;
     cJSON_ArrayForEach(mj, cJSON_GetObjectItem(j, "models")) {
@@ -233,6 +228,5 @@ int main(void)
     if (n_failed) LM_FAIL_("%d comparisons differ from llama.cpp", n_failed);
     ASSERT(n_models >= 4);
     cJSON_Delete(j);
-    free(text);
     return 0;
 }

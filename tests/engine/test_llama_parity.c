@@ -110,17 +110,12 @@ out:
 /* Runs every model of one golden file; false when the file is absent. */
 static bool run_file(const char *file)
 {
-    char path[4096];
-    snprintf(path, sizeof path, "%s/tests/parity/%s", lm_test_env("LM_ROOT", "."), file);
-    char *text = lm_test_read_file(path);
-    if (!text) return false;
-    cJSON *j = cJSON_Parse(text);
-    ASSERT(j);
+    cJSON *j = lm_test_golden(file, false);
+    if (!j) return false;
     bool flash = cJSON_IsTrue(cJSON_GetObjectItem(j, "flash_attention"));
     const cJSON *mj;
     cJSON_ArrayForEach(mj, cJSON_GetObjectItem(j, "models")) run_model(mj, flash);
     cJSON_Delete(j);
-    free(text);
     return true;
 }
 
