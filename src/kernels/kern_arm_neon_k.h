@@ -20,20 +20,6 @@
 
 #include "kernels/kern_arm_neon.h"
 
-/* Sub-block scales/mins of Q4_K/Q5_K (ggml's 12-byte packing): out[0..7] scales, [8..15] mins */
-LM_NEON_AI void k4_scales(const uint8_t *q, uint8_t out[16])
-{
-    uint32_t u[4];
-    memcpy(u, q, 12);
-    const uint32_t k1 = 0x3f3f3f3f, k2 = 0x0f0f0f0f, k3 = 0x03030303;
-    u[3] = ((u[2] >> 4) & k2) | (((u[1] >> 6) & k3) << 4);
-    const uint32_t mins_lo = u[1] & k1;
-    u[1] = (u[2] & k2) | (((u[0] >> 6) & k3) << 4);
-    u[2] = mins_lo;
-    u[0] &= k1;
-    memcpy(out, u, 16);
-}
-
 /* One Q4_K (Q5 = 0) or Q5_K (Q5 = 1) row against T (1..4, constant) tokens: y[t*ldy].
  * Per block: q[2s], q[2s+1] hold the 32 values (0..15 or 0..31) of sub-block s; the eight
  * sub-block dot products are folded into two vectors (ADDP) and scaled with MUL/MLA, the mins
@@ -50,7 +36,7 @@ LM_NEON_AI void row_q45_K(int DP, int Q5, int T, int64_t nb, const void *wv,
     for (int64_t i = 0; i < nb; i++) {
         const uint8_t *qs = Q5 ? w5[i].qs : w4[i].qs;
         uint8_t sm[16];
-        k4_scales(Q5 ? w5[i].scales : w4[i].scales, sm);
+        lm__k4_scales(Q5 ? w5[i].scales : w4[i].scales, sm);
         const int16x8_t sc16 = vreinterpretq_s16_u16(vmovl_u8(vld1_u8(sm)));
         const int32x4_t sc_lo = vmovl_s16(vget_low_s16(sc16)), sc_hi = vmovl_high_s16(sc16);
         const int16x8_t mins = vreinterpretq_s16_u16(vmovl_u8(vld1_u8(sm + 8)));

@@ -10,6 +10,7 @@
 #include <assert.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "lm/quant.h"
 
@@ -166,6 +167,21 @@ static inline void lm__scale_min_k4(int j, const uint8_t *q, uint8_t *d, uint8_t
         *d = (uint8_t)((q[j + 4] & 0xF) | ((q[j - 4] >> 6) << 4));
         *m = (uint8_t)((q[j + 4] >> 4) | ((q[j - 0] >> 6) << 4));
     }
+}
+
+/* All 8 six-bit scales and mins of a Q4_K/Q5_K block (ggml's 12-byte packing) as bytes:
+ * out[0..7] scales, out[8..15] mins (the SIMD kernels' form of lm__scale_min_k4). */
+static inline void lm__k4_scales(const uint8_t *q, uint8_t out[16])
+{
+    uint32_t u[4];
+    memcpy(u, q, 12);
+    const uint32_t k1 = 0x3f3f3f3f, k2 = 0x0f0f0f0f, k3 = 0x03030303;
+    u[3] = ((u[2] >> 4) & k2) | (((u[1] >> 6) & k3) << 4);
+    const uint32_t mins_lo = u[1] & k1;
+    u[1] = (u[2] & k2) | (((u[0] >> 6) & k3) << 4);
+    u[2] = mins_lo;
+    u[0] &= k1;
+    memcpy(out, u, 16);
 }
 
 /* Round to nearest integer (ties to even), as ggml's nearest_int; |f| < 2^22. */

@@ -562,21 +562,6 @@ static void x86_gemm_q8_0_r8(int64_t n, const void *w, size_t ws, int64_t nr, co
 
 /* ---- K-quants against Q8_K activations: one weight row at a time against T tokens ---- */
 
-/* The 8 six-bit scales and mins of a Q4_K/Q5_K block (ggml's 12-byte packing) as bytes:
- * out[0..7] scales, out[8..15] mins. */
-LM_AI void k4_scales(const uint8_t *q, uint8_t out[16])
-{
-    uint32_t u[4];
-    memcpy(u, q, 12);
-    const uint32_t k1 = 0x3f3f3f3f, k2 = 0x0f0f0f0f, k3 = 0x03030303;
-    u[3] = ((u[2] >> 4) & k2) | (((u[1] >> 6) & k3) << 4);
-    const uint32_t mins_lo = u[1] & k1;
-    u[1] = (u[2] & k2) | (((u[0] >> 6) & k3) << 4);
-    u[2] = mins_lo;
-    u[0] &= k1;
-    memcpy(out, u, 16);
-}
-
 /* ---- Q4_K against Q8_K activations (and the Q5_K block decoding) ----
  *
  * The float order is llama.cpp's x86 one for Q4_K (its repacked 8-row gemv/gemm, which AVX2 runs
@@ -611,7 +596,7 @@ LM_AI void k4_decode(int five, const void *row, int64_t i, struct k4_block *o)
         scales = b->scales; qs = b->qs; d = b->d; dmin = b->dmin;
     }
     uint8_t sm[16];
-    k4_scales(scales, sm);
+    lm__k4_scales(scales, sm);
     o->mins16 = _mm_cvtepu8_epi16(_mm_loadl_epi64((const __m128i *)(sm + 8)));
 #pragma GCC unroll 8
     for (int j = 0; j < 8; j++) o->sc[j] = _mm256_set1_epi16(sm[j]);
@@ -674,7 +659,7 @@ LM_AI __m256i k4_dot_once(int five, const void *row, int64_t i, const struct lm_
         *dmin = f16_to_f32(b->dmin);
     }
     uint8_t sm[16];
-    k4_scales(scales, sm);
+    lm__k4_scales(scales, sm);
     const __m128i mins16 = _mm_cvtepu8_epi16(_mm_loadl_epi64((const __m128i *)(sm + 8)));
     const __m128i b0 = _mm_loadu_si128((const __m128i *)xb->bsums);
     const __m128i b1 = _mm_loadu_si128((const __m128i *)(xb->bsums + 8));
